@@ -1,0 +1,1 @@
+"""The example catalog service: four releases of one product table."""

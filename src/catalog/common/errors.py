@@ -1,0 +1,30 @@
+"""Stable GraphQL error codes and the exception that carries them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from graphql import GraphQLError
+
+
+class ErrorCode(StrEnum):
+    """The documented ``extensions.code`` values of the API."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INVALID_ID = "INVALID_ID"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_NAME = "INVALID_NAME"
+    INVALID_DESCRIPTION = "INVALID_DESCRIPTION"
+    INVALID_SLUG = "INVALID_SLUG"
+    SLUG_TAKEN = "SLUG_TAKEN"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
+    INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
+
+
+class ApiError(GraphQLError):
+    """A client error reported as a GraphQL error with a stable code; nothing was written."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": code.value})
+        self.code = code

@@ -1,0 +1,47 @@
+"""Building blocks shared by every release's GraphQL schema."""
+
+from __future__ import annotations
+
+import strawberry
+from django.conf import settings
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
+
+from catalog.common.errors import ApiError
+
+
+@strawberry.type(name="PageInfo", description="Relay pagination information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+    @classmethod
+    def of(cls, cursors: list[str], has_next_page: bool, *, has_previous_page: bool) -> PageInfo:
+        """Return the page info of a page whose edges have ``cursors``."""
+        return cls(
+            has_next_page=has_next_page,
+            has_previous_page=has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Mask errors that are neither API errors nor GraphQL validation errors."""
+    original = error.original_error
+    return original is not None and not isinstance(original, ApiError | GraphQLError)
+
+
+def build_schema(*, query: type, mutation: type) -> strawberry.Schema:
+    """Return a schema with the depth limit and unexpected-error masking of every release."""
+    max_depth = int(settings.ZDT_MAX_QUERY_DEPTH)
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal error."),
+        ],
+    )

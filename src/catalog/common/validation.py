@@ -1,0 +1,44 @@
+"""Validation of user input shared by the releases."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from catalog.common.errors import ApiError, ErrorCode
+
+NAME_MAX_LENGTH = 250
+
+
+def clean_name(name: str) -> str:
+    """Return ``name`` stripped; raise ``INVALID_NAME`` when blank or too long."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise ApiError(ErrorCode.INVALID_NAME, "`name` must not be empty.")
+    if len(cleaned) > NAME_MAX_LENGTH:
+        raise ApiError(
+            ErrorCode.INVALID_NAME, f"`name` must be at most {NAME_MAX_LENGTH} characters."
+        )
+    if "\x00" in cleaned:
+        raise ApiError(ErrorCode.INVALID_NAME, "`name` must not contain NUL characters.")
+    return cleaned
+
+
+def clean_description(description: Any) -> Any:
+    """Return the description as a JSON value.
+
+    A string is parsed as JSON text (the original API took a JSONString); other values are
+    taken as they are. Text that is not JSON raises ``INVALID_DESCRIPTION``.
+    """
+    if isinstance(description, str):
+        try:
+            description = json.loads(description)
+        except ValueError as exc:
+            raise ApiError(
+                ErrorCode.INVALID_DESCRIPTION, "`description` must be valid JSON."
+            ) from exc
+    if "\\u0000" in json.dumps(description):
+        raise ApiError(
+            ErrorCode.INVALID_DESCRIPTION, "`description` must not contain NUL characters."
+        )
+    return description

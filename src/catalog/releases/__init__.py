@@ -1,0 +1,1 @@
+"""The catalog's releases: one frozen folder per version and the manifest that orders them."""

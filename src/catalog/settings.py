@@ -1,0 +1,105 @@
+"""Django settings of the catalog service, read from the environment.
+
+``DATABASE_URL`` / ``REDIS_URL`` name the servers; without them the embedded servers that
+``zdt up`` started are used. ``ZDT_RELEASE`` picks the release this process runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from catalog.releases.manifest import MANIFEST
+from zerodowntime.deploy.releases import ReleaseError
+from zerodowntime.services import ServiceError, resolve_urls
+from zerodowntime.urls import database_settings
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _flag("DEBUG")
+SECRET_KEY = os.environ.get("SECRET_KEY", "zdt-local-development-key-change-me-in-production")
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+try:
+    ZDT_RELEASE = MANIFEST.get(os.environ.get("ZDT_RELEASE") or MANIFEST.newest.version).version
+except ReleaseError as exc:
+    raise ImproperlyConfigured(f"ZDT_RELEASE: {exc}") from exc
+ZDT_RELEASE_MANIFEST = "catalog.releases.manifest.MANIFEST"
+
+try:
+    _urls = resolve_urls()
+except ServiceError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+DATABASE_URL = _urls.database_url if _urls else "postgresql://postgres@127.0.0.1:54329/zdt"
+REDIS_URL = _urls.redis_url if _urls else "redis://127.0.0.1:63799/0"
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "strawberry_django",
+    "zerodowntime.background",
+    "zerodowntime.deploy",
+    "catalog.apps.ProductConfig",
+    "catalog.tokens",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "catalog.urls"
+WSGI_APPLICATION = "catalog.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": database_settings(
+        DATABASE_URL, engine="django_zero_downtime_migrations.backends.postgres"
+    )
+}
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZDT_TEST_DATABASE", "test_zdt")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Every DDL statement waits at most this long for its lock; the toolkit retries with back-off.
+ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = os.environ.get("ZDT_LOCK_TIMEOUT", "1s")
+ZERO_DOWNTIME_MIGRATIONS_STATEMENT_TIMEOUT = None
+ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE = True
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "/static/"
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+
+# API limits (DESIGN.md §6).
+ZDT_MAX_PAGE_SIZE = 100
+ZDT_MAX_QUERY_DEPTH = 8
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "zerodowntime": {"handlers": ["console"], "level": os.environ.get("ZDT_LOG_LEVEL", "INFO")},
+        "catalog": {"handlers": ["console"], "level": os.environ.get("ZDT_LOG_LEVEL", "INFO")},
+    },
+}

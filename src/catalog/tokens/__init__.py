@@ -1,0 +1,1 @@
+"""API tokens: stored hashed, shown once, required by mutations."""

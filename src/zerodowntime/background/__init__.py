@@ -1,0 +1,1 @@
+"""Background migrations: durable, batched, resumable backfills run by Celery workers."""

@@ -1,0 +1,39 @@
+"""Turn library exceptions into one clear sentence and a non-zero exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Re-raise the toolkit's expected failures as ``click.ClickException``."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import CommandError
+
+    from zerodowntime.deploy.releases import ReleaseError
+    from zerodowntime.project import ProjectError
+    from zerodowntime.services import ServiceError
+
+    try:
+        yield
+    except (ServiceError, ProjectError, ReleaseError, CommandError, ImproperlyConfigured) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def friendly(function: F) -> F:
+    """Decorate a command so expected failures print one sentence instead of a traceback."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with user_errors():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

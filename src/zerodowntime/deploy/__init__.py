@@ -1,0 +1,1 @@
+"""Releases, the current release of a database, process heartbeats and upgrade plans."""

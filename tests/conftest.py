@@ -1,0 +1,53 @@
+"""Fixtures shared by the whole suite: a GraphQL client and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from catalog.tokens.services import token_create
+
+
+class GraphQLClient:
+    """Post GraphQL documents to /graphql/ through Django's test client."""
+
+    def __init__(self, client: Client, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Return the decoded response, asserting HTTP 200 (the API never answers otherwise)."""
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        response = self.client.post(
+            "/graphql/",
+            {"query": query, "variables": variables or {}},
+            content_type="application/json",
+            **headers,
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+
+@pytest.fixture
+def api_token(db: None) -> str:
+    """Return a freshly created valid API token."""
+    return token_create(name="test")
+
+
+@pytest.fixture
+def gql(api_token: str) -> GraphQLClient:
+    """Return a GraphQL client that sends a valid bearer token."""
+    return GraphQLClient(Client(), api_token)
+
+
+@pytest.fixture
+def anonymous_gql(db: None) -> GraphQLClient:
+    """Return a GraphQL client that sends no token."""
+    return GraphQLClient(Client())
+
+
+def error_codes(result: dict[str, Any]) -> list[str]:
+    """Return the ``extensions.code`` of every error in a GraphQL response."""
+    return [error.get("extensions", {}).get("code") for error in result.get("errors", [])]
