@@ -6,7 +6,15 @@ import warnings
 
 import click
 
-from zerodowntime.cli import processes, project_cmds, services_cmds
+from zerodowntime.cli import (
+    backfills_cmds,
+    check_cmds,
+    deploy_cmds,
+    processes,
+    project_cmds,
+    rehearse_cmds,
+    services_cmds,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,7 +27,15 @@ def cli() -> None:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
-for module in (services_cmds, processes, project_cmds):
+for module in (
+    services_cmds,
+    processes,
+    project_cmds,
+    backfills_cmds,
+    deploy_cmds,
+    check_cmds,
+    rehearse_cmds,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 
