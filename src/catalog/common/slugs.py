@@ -1,0 +1,118 @@
+"""Unique product slugs, made the same way by the API and the background backfill.
+
+A slug is Django's ``slugify`` of the name (``product`` when that is empty), then ``-2``,
+``-3``... for later products of the same base. The next number of each base is kept in a
+counter table (``product_slugcounter``) and reserved with one upsert, so a collision costs one
+statement however many products share the name, and concurrent creators never get the same
+number. Slugs that exist already (set by hand, or a base that itself ends in ``-N``) are
+skipped by reserving further numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from django.db import IntegrityError, connection
+from django.utils.text import slugify
+
+from catalog.common.errors import ApiError, ErrorCode
+
+SLUG_MAX_LENGTH = 255
+BASE_MAX_LENGTH = 200
+FALLBACK_BASE = "product"
+PRODUCT_TABLE = "product_product"
+COUNTER_TABLE = "product_slugcounter"
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
+def slug_base(name: str) -> str:
+    """Return the slug base of ``name``: its slugify, shortened, never empty."""
+    base = slugify(name)[:BASE_MAX_LENGTH].strip("-_")
+    return base or FALLBACK_BASE
+
+
+def numbered_slug(base: str, number: int) -> str:
+    """Return the ``number``-th slug of ``base`` (the first one has no suffix)."""
+    return base if number == 1 else f"{base}-{number}"
+
+
+def reserve_numbers(counts: dict[str, int]) -> dict[str, list[int]]:
+    """Reserve ``counts[base]`` consecutive numbers for each base in one statement."""
+    if not counts:
+        return {}
+    bases = list(counts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {COUNTER_TABLE} AS counter (base, last)
+            SELECT base, amount FROM unnest(%s::text[], %s::bigint[]) AS wanted(base, amount)
+            ON CONFLICT (base) DO UPDATE SET last = counter.last + EXCLUDED.last
+            RETURNING base, last
+            """,
+            [bases, [counts[base] for base in bases]],
+        )
+        last_by_base = dict(cursor.fetchall())
+    return {
+        base: list(range(last_by_base[base] - counts[base] + 1, last_by_base[base] + 1))
+        for base in bases
+    }
+
+
+def existing_slugs(candidates: Sequence[str]) -> set[str]:
+    """Return those of ``candidates`` that some product already has."""
+    if not candidates:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT slug FROM {PRODUCT_TABLE} WHERE slug = ANY(%s::text[])", [list(candidates)]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def bulk_unique_slugs(names: Sequence[str]) -> list[str]:
+    """Return one new unique slug per name, in order, none taken by an existing product."""
+    bases = [slug_base(name) for name in names]
+    slugs: list[str | None] = [None] * len(names)
+    todo = list(range(len(names)))
+    while todo:
+        reserved = reserve_numbers(Counter(bases[i] for i in todo))
+        numbers = {base: iter(values) for base, values in reserved.items()}
+        candidates = {i: numbered_slug(bases[i], next(numbers[bases[i]])) for i in todo}
+        taken = existing_slugs(list(candidates.values())) | {s for s in slugs if s}
+        seen: defaultdict[str, int] = defaultdict(int)
+        retry = []
+        for i, candidate in candidates.items():
+            seen[candidate] += 1
+            if candidate in taken or seen[candidate] > 1:
+                retry.append(i)
+            else:
+                slugs[i] = candidate
+        todo = retry
+    return [slug for slug in slugs if slug is not None]
+
+
+def unique_slug(name: str) -> str:
+    """Return a new unique slug for one product named ``name``."""
+    return bulk_unique_slugs([name])[0]
+
+
+def clean_slug(slug: str) -> str:
+    """Return a slug given by a client; raise ``INVALID_SLUG`` when it is not a valid slug."""
+    cleaned = slug.strip()
+    if not cleaned or len(cleaned) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(cleaned):
+        raise ApiError(
+            ErrorCode.INVALID_SLUG,
+            f"`slug` must be 1-{SLUG_MAX_LENGTH} lowercase letters, digits, '-' or '_'.",
+        )
+    return cleaned
+
+
+def is_slug_conflict(error: IntegrityError) -> bool:
+    """Return True when ``error`` is a unique violation on the slug column."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    return getattr(cause, "sqlstate", None) == "23505" and "slug" in (
+        getattr(diag, "constraint_name", "") or str(cause)
+    )
