@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "zerodowntime.deploy.middleware.ReleaseHeaderMiddleware",
 ]
 
 ROOT_URLCONF = "catalog.urls"

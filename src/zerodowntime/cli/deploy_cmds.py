@@ -1,7 +1,177 @@
-"""Commands of this group are registered here (see cli/main.py)."""
+"""``zdt status``, ``schema`` and ``upgrade``: where the deployment is and how to move it on."""
 
 from __future__ import annotations
 
-import click
+import time
+from collections import Counter
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.table import Table
+
+from zerodowntime import services
+from zerodowntime.cli.errors import friendly
+from zerodowntime.deploy.releases import ReleaseManifest, load_manifest
+from zerodowntime.project import setup_django
+
+
+def _manifest() -> ReleaseManifest:
+    from django.conf import settings
+
+    return load_manifest(settings.ZDT_RELEASE_MANIFEST)
+
+
+@click.command()
+@friendly
+def status() -> None:
+    """Show the services, the database's release, background migrations and live processes."""
+    for name, state in services.status().items():
+        click.echo(f"{name:<11} {state}")
+    setup_django()
+    from django.db import connection
+
+    from zerodowntime.deploy.background_status import read_progress
+    from zerodowntime.deploy.current import current_release
+    from zerodowntime.deploy.heartbeat import live_processes
+
+    manifest = _manifest()
+    current = current_release(manifest)
+    click.echo(
+        f"database   release {current or 'none (not migrated)'} of {', '.join(manifest.versions)}"
+    )
+    with connection.cursor() as cursor:
+        progress = read_progress(cursor)
+    if progress is None:
+        click.echo("background migrations: none recorded")
+    else:
+        click.echo(f"background migrations: {len(progress)}")
+        for item in progress:
+            share = f"{item.percent:5.1f}%" if item.percent is not None else "    ?"
+            total = item.rows_total if item.rows_total is not None else "?"
+            click.echo(
+                f"  {item.name:<30} {item.status:<8} {share} ({item.rows_done}/{total} rows)"
+            )
+    live = live_processes() if current is not None else []
+    counts = Counter((p.role, p.release) for p in live)
+    click.echo(f"live processes: {len(live)}")
+    for (role, release), count in sorted(counts.items()):
+        click.echo(f"  {role:<7} release {release:<8} x{count}")
+
+
+def _default_table() -> str:
+    from django.apps import apps
+
+    models = list(apps.get_app_config(_manifest().app_label).get_models())
+    if not models:
+        raise click.ClickException("the release app has no model: name one with --table")
+    return str(models[0]._meta.db_table)
+
+
+@click.command()
+@click.option("--table", "-t", default=None, help="Table to show (default: the release app's).")
+@friendly
+def schema(table: str | None) -> None:
+    """Show the columns, indexes, constraints and triggers of a table, as PostgreSQL has them."""
+    setup_django()
+    from zerodowntime.deploy.schema import UnknownTableError, describe_table
+
+    table = table or _default_table()
+    try:
+        described = describe_table(table)
+    except UnknownTableError as exc:
+        raise click.ClickException(f"{exc}: migrate it first (`zdt migrate`)") from exc
+    console = Console(width=160)
+    columns = Table(title=f"{table}: columns", title_justify="left")
+    for header in ("column", "type", "null", "default"):
+        columns.add_column(header)
+    for c in described.columns:
+        columns.add_row(c.name, c.type, "NULL" if c.nullable else "NOT NULL", c.default or "")
+    indexes = Table(title=f"{table}: indexes", title_justify="left")
+    for header in ("index", "valid", "definition"):
+        indexes.add_column(header)
+    for i in described.indexes:
+        indexes.add_row(i.name, "valid" if i.valid else "INVALID", i.definition)
+    constraints = Table(title=f"{table}: constraints", title_justify="left")
+    for header in ("constraint", "kind", "validated", "definition"):
+        constraints.add_column(header)
+    for k in described.constraints:
+        constraints.add_row(k.name, k.kind, "yes" if k.validated else "NOT VALID", k.definition)
+    triggers = Table(title=f"{table}: triggers", title_justify="left")
+    for header in ("trigger", "enabled", "definition"):
+        triggers.add_column(header)
+    for t in described.triggers:
+        triggers.add_row(t.name, "yes" if t.enabled else "no", t.definition)
+    for part in (columns, indexes, constraints, triggers):
+        console.print(part)
+
+
+@click.command()
+@click.option("--to", "target", required=True, metavar="X", help="Release to upgrade to.")
+@click.option(
+    "--allow-skip",
+    is_flag=True,
+    help="Jump over releases and ignore older live processes (only to demonstrate what breaks).",
+)
+@friendly
+def upgrade(target: str, allow_skip: bool) -> None:
+    """Upgrade the database to the next release, after checking the deployment allows it.
+
+    Moves one release at a time (stop the workers, migrate, start the new workers, wait for the
+    background migrations, roll the app servers). It migrates itself and prints the steps that
+    belong to your process manager.
+    """
+    setup_django()
+    from zerodowntime.deploy.background_status import read_progress, unfinished
+    from zerodowntime.deploy.current import current_release
+    from zerodowntime.deploy.heartbeat import live_processes
+    from zerodowntime.deploy.migrate import migrate_to_release
+    from zerodowntime.deploy.plan import Action, plan_upgrade
+
+    manifest = _manifest()
+    current = current_release(manifest)
+    live = live_processes() if current is not None else []
+    plan = plan_upgrade(
+        manifest.versions,
+        current=current,
+        target=target,
+        live_releases=[p.release for p in live],
+        allow_skip=allow_skip,
+    )
+    for warning in plan.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if plan.is_noop:
+        click.echo(f"The database is already at release {target}.")
+        return
+    workers = [p for p in live if p.role == "worker"]
+    if workers and not allow_skip:
+        releases = ", ".join(sorted({p.release for p in workers}))
+        raise click.ClickException(
+            f"{len(workers)} worker process(es) of release {releases} are still running:"
+            " stop the workers before migrating"
+        )
+    click.echo(f"Upgrading the database from {current or 'nothing'} to {target}:")
+    for number, step in enumerate(plan.steps, start=1):
+        prefix = f"{number}. {step.action.value}"
+        if step.action is Action.STOP_WORKERS:
+            click.echo(f"{prefix}: no live worker, done")
+        elif step.action is Action.MIGRATE:
+            started = time.monotonic()
+            migrate_to_release(target)
+            click.echo(f"{prefix}: done in {time.monotonic() - started:.1f} s")
+        elif step.action is Action.START_WORKERS:
+            click.echo(f"{prefix}: yours to do, e.g. `zdt worker --release {target}`")
+        elif step.action is Action.WAIT_BACKGROUND:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                pending = unfinished(read_progress(cursor))
+            names = ", ".join(p.name for p in pending) or "none pending"
+            click.echo(f"{prefix}: {names} (the new workers run them; follow with `zdt status`)")
+        elif step.action is Action.ROLL_APP_SERVERS:
+            click.echo(
+                f"{prefix}: yours to do: for each server start `zdt serve --release {target}`,"
+                " wait for /health/, move traffic to it, then stop the old one"
+            )
+
+
+COMMANDS = [status, schema, upgrade]

@@ -36,6 +36,8 @@ def migrate(release: str | None) -> None:
 def serve(release: str | None, port: int, workers: int, threads: int) -> None:
     """Serve the GraphQL API of a release with gunicorn until stopped (Ctrl-C)."""
     env = process_environment(release=release)
+    env.update(ZDT_PROCESS_ROLE="web", ZDT_PROCESS_PORT=str(port))
+    env.setdefault("PGAPPNAME", "zdt-web")
     application = project_setting("wsgi_application", "ZDT_WSGI_APPLICATION")
     args = [
         sys.executable,
@@ -73,6 +75,8 @@ def serve(release: str | None, port: int, workers: int, threads: int) -> None:
 def worker(release: str | None, concurrency: int, beat: bool) -> None:
     """Run a Celery worker (with beat) for a release until stopped."""
     env = process_environment(release=release)
+    env["ZDT_PROCESS_ROLE"] = "worker"
+    env.setdefault("PGAPPNAME", "zdt-worker")
     app = project_setting("celery_app", "ZDT_CELERY_APP")
     schedule = state_dir() / f"celerybeat-schedule-{os.getpid()}"
     args = [

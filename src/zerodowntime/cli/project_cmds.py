@@ -1,10 +1,9 @@
-"""``zdt populate``, ``token``, ``status`` and ``demo``: work on the project's data."""
+"""``zdt populate`` and ``token``: work on the project's data."""
 
 from __future__ import annotations
 
 import click
 
-from zerodowntime import services
 from zerodowntime.cli.errors import friendly
 from zerodowntime.cli.processes import RELEASE_OPTION
 from zerodowntime.project import setup_django
@@ -33,12 +32,4 @@ def token(name: str) -> None:
     call_command("create_token", name=name)
 
 
-@click.command()
-@friendly
-def status() -> None:
-    """Show the local services."""
-    for name, state in services.status().items():
-        click.echo(f"{name:<11} {state}")
-
-
-COMMANDS = [populate, token, status]
+COMMANDS = [populate, token]

@@ -1,0 +1,84 @@
+"""Heartbeats: a real `zdt serve` registers its release and removes itself on a clean exit."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from tests.zerodowntime.deploy.conftest import ZDT
+from zerodowntime.deploy.heartbeat import Heartbeat, live_processes
+from zerodowntime.deploy.models import ProcessHeartbeat
+from zerodowntime.services import free_port
+
+
+def _wait_for(predicate, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
+    process_env: dict[str, str],
+) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [*ZDT, "serve", "--release", "0.1.0", "--port", str(port), "--workers", "1"],
+        env=process_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        rows = _wait_for(lambda: list(ProcessHeartbeat.objects.filter(port=port)), 30)
+        assert len(rows) == 1, server.stderr
+        row = rows[0]
+        assert (row.role, row.release) == ("web", "0.1.0")
+        first_seen = row.last_seen
+        row = _wait_for(
+            lambda: ProcessHeartbeat.objects.filter(port=port, last_seen__gt=first_seen).first(),
+            5,
+        )
+        assert row is not None, "the heartbeat was not refreshed"
+        assert [p.pid for p in live_processes()] == [row.pid]
+        response = httpx.get(f"http://127.0.0.1:{port}/health/", timeout=10)
+        assert response.json() == {"status": "ok", "release": "0.1.0"}
+        assert response.headers["X-ZDT-Release"] == "0.1.0"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert not ProcessHeartbeat.objects.filter(port=port).exists()
+
+
+@pytest.mark.django_db
+def test_stale_heartbeats_are_not_live() -> None:
+    now = timezone.now()
+    ProcessHeartbeat.objects.create(
+        role="worker", release="0.1.0", pid=1, host="h", started_at=now, last_seen=now
+    )
+    ProcessHeartbeat.objects.create(
+        role="web",
+        release="0.1.0",
+        pid=2,
+        host="h",
+        started_at=now,
+        last_seen=now - timedelta(minutes=5),
+    )
+    assert [p.pid for p in live_processes()] == [1]
+
+
+@pytest.mark.django_db
+def test_unregister_only_from_the_registering_process() -> None:
+    heartbeat = Heartbeat(role="worker", release="0.1.0")
+    heartbeat.beat()
+    heartbeat.pid += 1  # as seen from a forked child: not the owner
+    heartbeat.unregister()
+    assert ProcessHeartbeat.objects.count() == 1
