@@ -9,6 +9,7 @@ import click
 from zerodowntime.cli import (
     backfills_cmds,
     check_cmds,
+    demo_cmds,
     deploy_cmds,
     processes,
     project_cmds,
@@ -35,6 +36,7 @@ for module in (
     deploy_cmds,
     check_cmds,
     rehearse_cmds,
+    demo_cmds,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -1,0 +1,92 @@
+"""``zdt demo``: bring a release up on populated data and serve it until Ctrl-C."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from zerodowntime import services
+from zerodowntime.cli.errors import friendly
+from zerodowntime.project import process_environment
+
+EXAMPLES = """\
+Try it (queries are public, mutations need the token):
+
+  curl -s http://127.0.0.1:{port}/graphql/ -H 'Content-Type: application/json' \\
+    -H 'Authorization: Bearer {token}' \\
+    -d '{{"query": "mutation {{ productCreate(name: \\"Lamp\\", description: {{color: \\"red\\"}}) {{ product {{ id name }} }} }}"}}'
+
+  curl -s http://127.0.0.1:{port}/graphql/ -H 'Content-Type: application/json' \\
+    -d '{{"query": "{{ products(first: 3) {{ edges {{ node {{ id name created }} }} pageInfo {{ hasNextPage endCursor }} }} }}"}}'
+
+GraphiQL: http://127.0.0.1:{port}/graphql/  (its JavaScript comes from a CDN: it needs internet)
+Inspect the table: `zdt psql` or `zdt schema`.  Stop with Ctrl-C.
+"""
+
+
+def _zdt(*args: str, env: dict[str, str], capture: bool = False) -> str:
+    command = [str(Path(sys.executable).parent / "zdt"), *args]
+    result = subprocess.run(command, env=env, check=False, capture_output=capture, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or "").strip().splitlines()[-1:] if capture else []
+        raise click.ClickException(f"`zdt {' '.join(args)}` failed. {' '.join(detail)}".strip())
+    return result.stdout if capture else ""
+
+
+def _product_count(database_url: str, table: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+@click.command()
+@click.option("--release", "-r", default="0.1.0", show_default=True, help="Release to serve.")
+@click.option("--rows", default=100_000, show_default=True, help="Products to have in the table.")
+@click.option("--port", "-p", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--table", default="product_product", show_default=True, hidden=True)
+@click.option(
+    "--keep-services/--stop-services",
+    default=False,
+    help="Leave the embedded PostgreSQL and Redis running after Ctrl-C.",
+)
+@friendly
+def demo(release: str, rows: int, port: int, table: str, keep_services: bool) -> None:
+    """Migrate to RELEASE, populate, create a token and serve the API until Ctrl-C."""
+    env = process_environment(release=release)
+    click.echo(f"Migrating to {release}...")
+    _zdt("migrate", "--release", release, env=env)
+    missing = rows - _product_count(env["DATABASE_URL"], table)
+    if missing > 0:
+        click.echo(f"Populating {missing:,} products...")
+        _zdt("populate", "--amount", str(missing), "--release", release, env=env)
+    token = _zdt("token", "--name", "demo", env=env, capture=True).strip()
+    click.echo(EXAMPLES.format(port=port, token=token))
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "zdt"),
+            "serve",
+            "--release",
+            release,
+            "--port",
+            str(port),
+        ],
+        env=env,
+    )
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait(timeout=30)
+    finally:
+        urls = services.resolve_urls()
+        if not keep_services and urls is not None and urls.embedded:
+            services.down()
+            click.echo("Stopped the embedded services.")
+
+
+COMMANDS = [demo]
