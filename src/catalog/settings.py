@@ -11,6 +11,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from catalog.releases.manifest import MANIFEST
+from zerodowntime.background.schedule import BEAT_SCHEDULE as BACKGROUND_BEAT_SCHEDULE
 from zerodowntime.deploy.releases import ReleaseError
 from zerodowntime.services import ServiceError, resolve_urls
 from zerodowntime.urls import database_settings
@@ -89,6 +90,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULE = {**BACKGROUND_BEAT_SCHEDULE}
+
+# Background migrations (zerodowntime.background): dotted paths of the project's Backfill
+# subclasses, e.g. "catalog.backfills.SlugBackfill"; tunables are the ZDT_BACKGROUND_* settings.
+ZDT_BACKGROUND_MIGRATIONS: list[str] = []
+ZDT_CELERY_APP = "catalog.celery:app"
 
 # API limits (DESIGN.md §6).
 ZDT_MAX_PAGE_SIZE = 100
