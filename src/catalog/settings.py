@@ -65,11 +65,7 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": database_settings(
-        DATABASE_URL, engine="django_zero_downtime_migrations.backends.postgres"
-    )
-}
+DATABASES = {"default": database_settings(DATABASE_URL, engine="zerodowntime.db.backends.postgres")}
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZDT_TEST_DATABASE", "test_zdt")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -78,6 +74,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = os.environ.get("ZDT_LOCK_TIMEOUT", "1s")
 ZERO_DOWNTIME_MIGRATIONS_STATEMENT_TIMEOUT = None
 ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE = True
+# Re-running a migration that stopped halfway skips the statements that already took effect.
+ZERO_DOWNTIME_MIGRATIONS_IDEMPOTENT_SQL = True
 
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -1,0 +1,1 @@
+"""PostgreSQL backend whose schema editor retries every DDL statement on lock timeout."""

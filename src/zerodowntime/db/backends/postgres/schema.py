@@ -1,0 +1,80 @@
+"""Schema editor: django-pg-zero-downtime-migrations' SQL, each statement run by ``ddl.run``.
+
+The zero-downtime mixin turns Django operations into lock-friendly SQL (concurrent indexes,
+NOT VALID checks, ...) but sets ``lock_timeout`` around ACCESS EXCLUSIVE statements only, and
+never retries. :class:`RetryingExecuteMixin` sits below it in the MRO, so it receives every
+single statement the mixin lets through (``RunSQL`` and trigger SQL included) and runs each one
+under the lock timeout, retrying with back-off (see :mod:`zerodowntime.ddl`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.backends.postgresql.schema import (
+    DatabaseSchemaEditor as PostgresDatabaseSchemaEditor,
+)
+from django_zero_downtime_migrations.backends.postgres.schema import DatabaseSchemaEditorMixin
+
+from zerodowntime import ddl
+from zerodowntime.db.indexes import drop_invalid_index
+from zerodowntime.db.introspection import concurrent_index_name
+
+_SESSION_SETTING = re.compile(r"^\s*(SET|RESET)\s", re.IGNORECASE)
+
+
+class RetryingExecuteMixin(PostgresDatabaseSchemaEditor):
+    """Run each statement under the lock timeout and retry it with back-off on timeout."""
+
+    ddl_policy: ddl.RetryPolicy
+    ddl_records: list[ddl.StatementRecord]
+
+    def execute(self, sql: Any, params: Any = ()) -> None:
+        """Execute one statement; session settings and collected SQL pass straight through."""
+        text = str(sql)
+        if self.collect_sql or _SESSION_SETTING.match(text):
+            super().execute(sql, params)
+            return
+        run_once = super().execute
+        index = concurrent_index_name(text)
+
+        def drop_left_over_index() -> None:
+            if index is not None:
+                drop_invalid_index(self.connection, index, policy=self.ddl_policy)
+
+        record = ddl.run(
+            self.connection,
+            lambda: run_once(sql, params),
+            sql=text,
+            policy=self.ddl_policy,
+            before_retry=drop_left_over_index,
+        )
+        self.ddl_records.append(record)
+
+
+class DatabaseSchemaEditor(DatabaseSchemaEditorMixin, RetryingExecuteMixin):
+    """Emit zero-downtime SQL and run every statement with lock timeout and retries.
+
+    ``atomic_requested`` keeps the migration's ``atomic`` flag, which the zero-downtime mixin
+    discards (it runs each statement in autocommit), so concurrent operations can still refuse
+    a migration that asked for a transaction.
+    """
+
+    def __init__(self, connection: Any, collect_sql: bool = False, atomic: bool = True) -> None:
+        self.atomic_requested = atomic
+        self.ddl_policy = ddl.RetryPolicy.from_settings()
+        self.ddl_records = []
+        super().__init__(connection, collect_sql=collect_sql, atomic=atomic)
+        if collect_sql:
+            self.collected_sql.append(f"SET lock_timeout TO '{self.ddl_policy.lock_timeout}';")
+
+    @contextmanager
+    def _set_operation_timeout(
+        self, statement_timeout: Any = None, lock_timeout: Any = None
+    ) -> Iterator[None]:
+        """Keep the statement timeout; every statement already runs under the lock timeout."""
+        with super()._set_operation_timeout(statement_timeout, None):
+            yield
