@@ -101,14 +101,15 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Create a product.")
     def product_create(
-        self, info: strawberry.Info, name: str, description: JSON | None = None
+        self,
+        info: strawberry.Info,
+        name: str,
+        description: JSON | None = None,
+        slug: str | None = None,
     ) -> ProductCreatePayload:
         require_token(info)
-        return ProductCreatePayload(
-            product=ProductType(
-                instance=services.product_create(name=name, description=description)
-            )
-        )
+        product = services.product_create(name=name, description=description, slug=slug)
+        return ProductCreatePayload(product=ProductType(instance=product))
 
     @strawberry.mutation(description="Change the name, description and/or slug of a product.")
     def product_update(

@@ -113,14 +113,18 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Create a product.")
     def product_create(
-        self, info: strawberry.Info, name: str, description: JSON | None = None
+        self,
+        info: strawberry.Info,
+        name: str,
+        description: JSON | None = None,
+        slug: str | None = None,
+        is_published: bool | None = None,
     ) -> ProductCreatePayload:
         require_token(info)
-        return ProductCreatePayload(
-            product=ProductType(
-                instance=services.product_create(name=name, description=description)
-            )
+        product = services.product_create(
+            name=name, description=description, slug=slug, is_published=is_published
         )
+        return ProductCreatePayload(product=ProductType(instance=product))
 
     @strawberry.mutation(description="Change the given fields of a product.")
     def product_update(
