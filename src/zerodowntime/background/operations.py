@@ -33,6 +33,18 @@ def _require_records_table(using: str) -> None:
         )
 
 
+def _migration_is_atomic(schema_editor: BaseDatabaseSchemaEditor) -> bool:
+    """Return True when the migration asked for a transaction (``atomic = True``).
+
+    Zero-downtime backends run every migration in autocommit and keep the migration's flag as
+    ``atomic_requested``; with Django's backend the open transaction tells.
+    """
+    requested = getattr(schema_editor, "atomic_requested", None)
+    if requested is not None:
+        return bool(requested)
+    return bool(schema_editor.connection.in_atomic_block)
+
+
 def _fragment(text: str) -> str:
     return re.sub(r"\W+", "_", text).strip("_").lower()
 
@@ -133,7 +145,7 @@ class FinishBackgroundMigrations(Operation):
         alias = connection.alias
         if not router.allow_migrate(alias, app_label):
             return
-        if self.inline and connection.in_atomic_block:
+        if self.inline and _migration_is_atomic(schema_editor):
             raise BackfillError(
                 f"{self.describe()} commits one transaction per batch:"
                 " set atomic = False on the migration"

@@ -227,11 +227,13 @@ class BatchRunner:
             record.rows_total = record.rows_done + self._estimate_left(record.cursor)
             record.save()
         self.record = record
+        where = (
+            "the start" if record.cursor is None else f"{self.backfill.pk_column} {record.cursor}"
+        )
         logger.info(
-            "%s: running from %s %s, about %d rows to go, batches of %d",
+            "%s: running from %s, about %d rows to go, batches of %d",
             record.name,
-            self.backfill.pk_column,
-            "the start" if record.cursor is None else record.cursor,
+            where,
             record.rows_total - record.rows_done,
             record.batch_size,
         )

@@ -1,0 +1,1 @@
+"""A fixture app that tries to finish a backfill inline inside an atomic migration."""

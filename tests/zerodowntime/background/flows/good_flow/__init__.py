@@ -1,0 +1,1 @@
+"""A fixture app whose migrations register a backfill, then finish it inline (atomic = False)."""
