@@ -30,6 +30,8 @@ try:
 except ReleaseError as exc:
     raise ImproperlyConfigured(f"ZDT_RELEASE: {exc}") from exc
 ZDT_RELEASE_MANIFEST = "catalog.releases.manifest.MANIFEST"
+# What `zdt rehearse` sends and checks (zerodowntime.rehearsal.scenario.Scenario).
+ZDT_REHEARSAL_SCENARIOS = "catalog.scenarios.SCENARIOS"
 
 try:
     _urls = resolve_urls()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from django.conf import settings
 from django.db import IntegrityError, connection
 from django.test import override_settings
 from django.utils import timezone
 
 from zerodowntime.cli.main import cli
 from zerodowntime.deploy.models import ProcessHeartbeat
+from zerodowntime.deploy.releases import load_manifest
 
 FAKE = "tests.zerodowntime.deploy.fake_manifest.MANIFEST"
+NEWEST = load_manifest(settings.ZDT_RELEASE_MANIFEST).newest.version
 
 
 def _invoke(*args: str) -> tuple[int, str]:
@@ -33,7 +36,7 @@ def test_status_shows_release_and_live_processes_by_release() -> None:
     _live("worker", "0.1.0", 13)
     code, output = _invoke("status")
     assert code == 0, output
-    assert "release 0.1.0" in output
+    assert f"database   release {NEWEST}" in output
     assert "live processes: 3" in output
     assert "web     release 0.1.0    x2" in output
     assert "worker  release 0.1.0    x1" in output
@@ -112,6 +115,6 @@ def test_upgrade_refuses_while_workers_run() -> None:
 
 @pytest.mark.django_db
 def test_upgrade_to_the_current_release_is_a_noop() -> None:
-    code, output = _invoke("upgrade", "--to", "0.1.0")
+    code, output = _invoke("upgrade", "--to", NEWEST)
     assert code == 0, output
-    assert "already at release 0.1.0" in output
+    assert f"already at release {NEWEST}" in output

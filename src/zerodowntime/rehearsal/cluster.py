@@ -1,0 +1,212 @@
+"""Run a local deployment: app servers and a worker per release, a rolling switch, clean stops.
+
+Processes are ``zdt serve`` / ``zdt worker`` subprocesses, each in its own session so that the
+whole process group can be killed when the cluster closes (including on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from zerodowntime.rehearsal.traffic import Rotation
+from zerodowntime.services import free_port
+
+ZDT = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
+EnvFor = Callable[[str, str], dict[str, str]]
+
+
+class ClusterError(RuntimeError):
+    """A process of the local deployment did not start or stop as expected."""
+
+
+@dataclass
+class ManagedProcess:
+    """One app server or worker started by the cluster."""
+
+    name: str
+    role: str
+    release: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    port: int | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def address(self) -> str:
+        """Return ``127.0.0.1:port`` of an app server."""
+        return f"127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        """Return True while the process runs."""
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 15) -> str:
+        """Return the end of the process's log."""
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def terminate(self, timeout: float) -> None:
+        """Send SIGTERM (graceful stop), then kill the whole group after ``timeout`` seconds."""
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=timeout)
+        self.kill_group()
+
+    def kill_group(self) -> None:
+        """SIGKILL whatever is left of the process group."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=10)
+
+
+class Cluster:
+    """App servers in a :class:`Rotation` and workers, for one release at a time.
+
+    ``env_for(role, release)`` returns the environment of a process of that role and release.
+    """
+
+    def __init__(
+        self,
+        env_for: EnvFor,
+        workdir: Path,
+        rotation: Rotation,
+        *,
+        web_workers: int = 2,
+        web_threads: int = 4,
+        start_timeout: float = 90.0,
+        drain_timeout: float = 15.0,
+    ) -> None:
+        self.env_for = env_for
+        self.logs = workdir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.rotation = rotation
+        self.web_workers = web_workers
+        self.web_threads = web_threads
+        self.start_timeout = start_timeout
+        self.drain_timeout = drain_timeout
+        self.servers: list[ManagedProcess] = []
+        self.workers: list[ManagedProcess] = []
+        self._count = 0
+
+    def _spawn(self, role: str, release: str, args: list[str], port: int | None) -> ManagedProcess:
+        self._count += 1
+        name = f"{self._count:02d}-{role}-{release}" + (f"-{port}" if port else "")
+        log = self.logs / f"{name}.log"
+        with log.open("wb") as handle:
+            popen = subprocess.Popen(
+                [*ZDT, *args],
+                env=self.env_for(role, release),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return ManagedProcess(name, role, release, popen, log, port)
+
+    def start_server(self, release: str) -> ManagedProcess:
+        """Start an app server of ``release``; wait until /health/ answers (not in rotation)."""
+        port = free_port()
+        args = ["serve", "--release", release, "--port", str(port)]
+        args += ["--workers", str(self.web_workers), "--threads", str(self.web_threads)]
+        server = self._spawn("web", release, args, port)
+        self.servers.append(server)
+        self._wait_healthy(server)
+        return server
+
+    def _wait_healthy(self, server: ManagedProcess) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if not server.alive():
+                raise ClusterError(
+                    f"app server {server.name} exited with {server.popen.returncode}:\n"
+                    + server.log_tail()
+                )
+            try:
+                answer = httpx.get(f"http://{server.address}/health/", timeout=2).json()
+                if answer.get("status") == "ok" and answer.get("release") == server.release:
+                    return
+                raise ClusterError(f"{server.name} answers {answer}, not release {server.release}")
+            except (httpx.HTTPError, ValueError):
+                time.sleep(0.2)
+        raise ClusterError(f"app server {server.name} was not healthy after {self.start_timeout} s")
+
+    def start_servers(self, release: str, count: int) -> list[ManagedProcess]:
+        """Start ``count`` app servers of ``release`` and put them into rotation."""
+        started = [self.start_server(release) for _ in range(count)]
+        for server in started:
+            self.rotation.add(server.address)
+        return started
+
+    def drain_and_stop(self, server: ManagedProcess) -> float:
+        """Take ``server`` out of rotation, wait for its requests in flight, stop it.
+
+        Return the seconds spent waiting for in-flight requests.
+        """
+        self.rotation.remove(server.address)
+        began = time.monotonic()
+        while self.rotation.in_flight(server.address) > 0:
+            if time.monotonic() - began > self.drain_timeout:
+                break
+            time.sleep(0.01)
+        drained = time.monotonic() - began
+        server.terminate(timeout=30)
+        self.servers.remove(server)
+        return drained
+
+    def roll(self, release: str, on_switch: Callable[[str], None] | None = None) -> None:
+        """Replace every app server by one of ``release``, one at a time."""
+        for old in [s for s in self.servers if s.release != release]:
+            new = self.start_server(release)
+            self.rotation.add(new.address)
+            self.drain_and_stop(old)
+            if on_switch is not None:
+                on_switch(f"{old.name} -> {new.name}")
+
+    def start_worker(self, release: str) -> ManagedProcess:
+        """Start a Celery worker with beat for ``release``."""
+        worker = self._spawn("worker", release, ["worker", "--release", release, "-c", "1"], None)
+        self.workers.append(worker)
+        time.sleep(0.5)
+        if not worker.alive():
+            raise ClusterError(f"worker {worker.name} exited:\n{worker.log_tail()}")
+        return worker
+
+    def stop_workers(self) -> None:
+        """Stop every worker (warm shutdown, killed after 20 s)."""
+        for worker in self.workers:
+            worker.terminate(timeout=20)
+        self.workers.clear()
+
+    def stop_all(self) -> None:
+        """Stop every process: servers out of rotation first, then workers."""
+        for server in list(self.servers):
+            self.rotation.remove(server.address)
+            server.terminate(timeout=10)
+        self.servers.clear()
+        self.stop_workers()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop_all()

@@ -1,0 +1,303 @@
+"""Rehearse an upgrade path under live traffic: deploy, drive traffic, probe, upgrade, check.
+
+The procedure of each step is DESIGN.md §4: stop the workers, migrate, start the new release's
+workers, wait for the background migrations, roll the app servers one at a time; then a phase
+where clients of the new release and of the previous one (old clients) both send requests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from django.conf import settings
+
+from zerodowntime.deploy.background_status import BackgroundProgress, read_progress, unfinished
+from zerodowntime.deploy.background_status import records_table as background_table
+from zerodowntime.deploy.heartbeat import stale_after
+from zerodowntime.deploy.models import ProcessHeartbeat
+from zerodowntime.deploy.plan import plan_upgrade
+from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest, load_manifest
+from zerodowntime.rehearsal.cluster import ZDT, Cluster
+from zerodowntime.rehearsal.database import recreate_database
+from zerodowntime.rehearsal.integrity import run_checks
+from zerodowntime.rehearsal.probes import LockProbe
+from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
+from zerodowntime.rehearsal.scenario import Scenario, SetupContext, load_scenario
+from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
+from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
+
+OLD_CLIENT_WEIGHT = 0.5
+
+
+class RehearsalError(RuntimeError):
+    """The rehearsal could not run (a command failed, a path is invalid, a wait timed out)."""
+
+
+@dataclass(frozen=True)
+class RehearsalConfig:
+    """What to rehearse and how hard."""
+
+    path: tuple[str, ...]
+    server_url: str
+    redis_url: str
+    workdir: Path
+    rows: int = 10_000
+    rate: float = 25.0
+    phase_seconds: float = 15.0
+    database_name: str = "zdt_rehearsal"
+    servers: int = 2
+    seed: int = 0
+    background_timeout: float = 900.0
+
+
+@dataclass
+class RehearsalResult:
+    """Everything a rehearsal measured."""
+
+    config: RehearsalConfig
+    skip: bool
+    started_at: str
+    phases: list[PhaseRecord] = field(default_factory=list)
+    records: list[RequestRecord] = field(default_factory=list)
+    lock_samples: list[LockSample] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    background: list[BackgroundProgress] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[RequestRecord]:
+        """Return the failed requests."""
+        return [r for r in self.records if not r.ok]
+
+    @property
+    def integrity_ok(self) -> bool:
+        """Return True when no integrity check failed."""
+        return not any(check.failed for check in self.checks)
+
+    @property
+    def passed(self) -> bool:
+        """Return True for an allowed path without failures whose data checks passed."""
+        return self.integrity_ok and (self.skip or not self.failed)
+
+
+class Observer(Protocol):
+    """Receives progress while a rehearsal runs (see ``summary.LiveProgress``)."""
+
+    def started(self, traffic: OpenLoopTraffic, probe: LockProbe) -> None: ...
+
+    def phase(self, phase: PhaseRecord) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+class _Quiet:
+    def started(self, traffic: OpenLoopTraffic, probe: LockProbe) -> None:
+        pass
+
+    def phase(self, phase: PhaseRecord) -> None:
+        pass
+
+    def finished(self) -> None:
+        pass
+
+
+def check_path(manifest: ReleaseManifest, path: Sequence[str]) -> bool:
+    """Validate ``path`` (known releases, moving forward); return True when it skips one."""
+    if not path:
+        raise ReleaseError("the path needs at least one release")
+    positions = [manifest.index(version) for version in path]
+    if any(b <= a for a, b in zip(positions, positions[1:], strict=False)):
+        raise ReleaseError(f"the path {','.join(path)} must move forward through the releases")
+    return any(b - a > 1 for a, b in zip(positions, positions[1:], strict=False))
+
+
+class _Run:
+    """The state of one rehearsal while it runs."""
+
+    def __init__(self, config: RehearsalConfig, observer: Observer) -> None:
+        self.config = config
+        self.observer = observer
+        self.manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+        self.skip = check_path(self.manifest, config.path)
+        self.scenario: Scenario = load_scenario()
+        self.clock = new_clock()
+        self.config.workdir.mkdir(parents=True, exist_ok=True)
+        self.database_url = ""
+        self.result = RehearsalResult(
+            config, self.skip, datetime.now(UTC).isoformat(timespec="seconds")
+        )
+
+    def env_for(self, role: str, release: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("ZDT_PROCESS_ROLE", None)
+        env.update(
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.config.redis_url,
+            ZDT_RELEASE=release,
+            PGAPPNAME=f"zdt-{role}-{release}",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def command(self, release: str, args: Sequence[str], log_name: str) -> str:
+        """Run ``zdt ARGS`` at ``release``; return its stdout or raise with its output."""
+        result = subprocess.run(
+            [*ZDT, *args],
+            env=self.env_for("migrate", release),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        log = self.config.workdir / "logs" / f"{log_name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            tail = "\n".join((result.stderr or result.stdout).splitlines()[-15:])
+            raise RehearsalError(f"`zdt {' '.join(args)}` failed at {release}:\n{tail}")
+        return result.stdout
+
+    def manage(self, release: str, args: Sequence[str]) -> str:
+        """Run a Django management command at ``release`` (for the scenario's setup)."""
+        code = "import sys, django; from django.core.management import call_command;"
+        code += " django.setup(); call_command(*sys.argv[1:])"
+        result = subprocess.run(
+            [ZDT[0], "-c", code, *args],
+            env=self.env_for("setup", release),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            tail = "\n".join(result.stderr.splitlines()[-15:])
+            raise RehearsalError(f"`{' '.join(args)}` failed at {release}:\n{tail}")
+        return result.stdout
+
+    def begin(self, name: str, kind: str, release: str) -> PhaseRecord:
+        if self.result.phases and self.result.phases[-1].ended is None:
+            self.result.phases[-1].ended = self.clock()
+        phase = PhaseRecord(name=name, kind=kind, release=release, started=self.clock())
+        self.result.phases.append(phase)
+        self.traffic.set_phase(name)
+        self.observer.phase(phase)
+        return phase
+
+    def mix(self, release: str, old: str | None) -> list[WeightedOperation]:
+        mix = [
+            WeightedOperation(release, op, op.weight) for op in self.scenario.operations(release)
+        ]
+        if old is not None:
+            mix += [
+                WeightedOperation(old, op, op.weight * OLD_CLIENT_WEIGHT)
+                for op in self.scenario.operations(old)
+            ]
+        return mix
+
+    def live_releases(self) -> list[str]:
+        table = ProcessHeartbeat._meta.db_table
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            rows = conn.execute(
+                f'SELECT release FROM "{table}" WHERE last_seen > now() - %s',
+                [stale_after()],
+            ).fetchall()
+        return [release for (release,) in rows]
+
+    def background_progress(self) -> list[BackgroundProgress] | None:
+        table = background_table()
+        if table is None:
+            return None
+        with psycopg.connect(self.database_url, autocommit=True) as conn, conn.cursor() as cur:
+            return read_progress(cur, table)
+
+    def wait_background(self) -> None:
+        deadline = time.monotonic() + self.config.background_timeout
+        while unfinished(self.background_progress()):
+            if time.monotonic() > deadline:
+                names = ", ".join(p.name for p in unfinished(self.background_progress()))
+                raise RehearsalError(
+                    f"background migrations {names} not done after"
+                    f" {self.config.background_timeout:.0f} s"
+                )
+            time.sleep(0.5)
+
+    def upgrade(self, cluster: Cluster, current: str, release: str) -> None:
+        plan_upgrade(
+            self.manifest.versions,
+            current=current,
+            target=release,
+            live_releases=self.live_releases(),
+            allow_skip=self.skip,
+        )
+        phase = self.begin(f"migrate {release}", "migrate", release)
+        began = time.monotonic()
+        cluster.stop_workers()
+        phase.detail["stop_workers_seconds"] = round(time.monotonic() - began, 3)
+        began = time.monotonic()
+        self.command(release, ["migrate", "--release", release], f"migrate-{release}")
+        phase.detail["migration_seconds"] = round(time.monotonic() - began, 3)
+        phase = self.begin(f"background {release}", "background", release)
+        began = time.monotonic()
+        cluster.start_worker(release)
+        self.wait_background()
+        phase.detail["background_seconds"] = round(time.monotonic() - began, 3)
+        phase = self.begin(f"roll {release}", "roll", release)
+        switches: list[str] = []
+        cluster.roll(release, on_switch=switches.append)
+        phase.detail["switches"] = switches
+        self.traffic.set_mix(self.mix(release, current))
+        self.begin(f"after {release}", "after", release)
+        time.sleep(self.config.phase_seconds)
+
+    def run(self) -> RehearsalResult:
+        config, path = self.config, list(self.config.path)
+        first = path[0]
+        self.database_url = recreate_database(config.server_url, config.database_name)
+        self.command(first, ["migrate", "--release", first], f"migrate-{first}")
+        context = SetupContext(self.database_url, first, self.manage)
+        state: Any = self.scenario.setup(context, rows=config.rows)
+        rotation = Rotation()
+        self.traffic = OpenLoopTraffic(
+            rate=config.rate, rotation=rotation, state=state, clock=self.clock, seed=config.seed
+        )
+        probe = LockProbe(self.database_url, clock=self.clock)
+        began = time.monotonic()
+        try:
+            with Cluster(self.env_for, config.workdir, rotation) as cluster:
+                cluster.start_servers(first, config.servers)
+                cluster.start_worker(first)
+                probe.start()
+                self.traffic.set_mix(self.mix(first, None))
+                self.begin(f"baseline {first}", "baseline", first)
+                self.traffic.start()
+                self.observer.started(self.traffic, probe)
+                time.sleep(config.phase_seconds)
+                previous: str | None = None
+                for current, release in zip(path, path[1:], strict=False):
+                    self.traffic.set_mix(self.mix(current, previous))
+                    self.upgrade(cluster, current, release)
+                    previous = current
+                self.traffic.stop()
+        finally:
+            self.traffic.stop()
+            probe.stop()
+            if self.result.phases and self.result.phases[-1].ended is None:
+                self.result.phases[-1].ended = self.clock()
+            self.observer.finished()
+        self.result.seconds = round(time.monotonic() - began, 3)
+        self.result.records = sorted(self.traffic.records, key=lambda r: r.scheduled)
+        self.result.lock_samples = list(probe.samples)
+        self.result.background = self.background_progress() or []
+        self.result.checks = run_checks(self.database_url, self.scenario.integrity_checks(), state)
+        return self.result
+
+
+def rehearse(config: RehearsalConfig, observer: Observer | None = None) -> RehearsalResult:
+    """Run the rehearsal of ``config.path`` and return what it measured."""
+    return _Run(config, observer or _Quiet()).run()

@@ -1,0 +1,74 @@
+"""What a rehearsal records: requests, phases, lock samples and integrity results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RequestRecord:
+    """One request sent by the load generator; times are seconds since the rehearsal began."""
+
+    scheduled: float
+    started: float
+    finished: float
+    phase: str
+    server: str
+    client_release: str
+    operation: str
+    served_release: str | None
+    ok: bool
+    error: str | None = None
+
+    @property
+    def latency(self) -> float:
+        """Return the seconds from the scheduled send time to the response (open-loop latency)."""
+        return self.finished - self.scheduled
+
+
+@dataclass
+class PhaseRecord:
+    """A stretch of the rehearsal: baseline, migrate, background, roll or after."""
+
+    name: str
+    kind: str
+    release: str
+    started: float
+    ended: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        """Return how long the phase lasted (so far)."""
+        return (self.ended if self.ended is not None else self.started) - self.started
+
+
+@dataclass(frozen=True)
+class LockSample:
+    """One sample of PostgreSQL backends waiting on a lock."""
+
+    at: float
+    waiting: int
+    blocked_requests: int
+    longest_wait: float
+    query: str
+    blocker: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one integrity check: passed, failed or skipped, with a detail."""
+
+    name: str
+    status: str
+    detail: str = ""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def failed(self) -> bool:
+        """Return True when the check found a problem."""
+        return self.status == self.FAILED

@@ -1,0 +1,212 @@
+"""An open-loop load generator: requests leave at a fixed rate, whether or not earlier ones ended.
+
+A server that stalls therefore shows up as latency (measured from each request's scheduled
+time), never as fewer requests. Requests are spread over the servers in rotation the way a
+round-robin load balancer would, and every one is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from zerodowntime.deploy.middleware import RELEASE_HEADER
+from zerodowntime.rehearsal.records import RequestRecord
+from zerodowntime.rehearsal.scenario import HttpCall, Operation, Outcome
+
+NO_SERVER = "no server in rotation"
+
+
+class Rotation:
+    """The servers that receive traffic (``host:port``), and the requests in flight to each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._servers: list[str] = []
+        self._next = 0
+        self._in_flight: Counter[str] = Counter()
+
+    def add(self, server: str) -> None:
+        """Put ``server`` into rotation."""
+        with self._lock:
+            if server not in self._servers:
+                self._servers.append(server)
+
+    def remove(self, server: str) -> None:
+        """Take ``server`` out of rotation (requests in flight to it still finish)."""
+        with self._lock:
+            if server in self._servers:
+                self._servers.remove(server)
+
+    def servers(self) -> list[str]:
+        """Return the servers in rotation."""
+        with self._lock:
+            return list(self._servers)
+
+    def acquire(self) -> str | None:
+        """Return the next server, round robin, counting the request as in flight."""
+        with self._lock:
+            if not self._servers:
+                return None
+            server = self._servers[self._next % len(self._servers)]
+            self._next += 1
+            self._in_flight[server] += 1
+            return server
+
+    def release(self, server: str) -> None:
+        """Count one request to ``server`` as finished."""
+        with self._lock:
+            self._in_flight[server] -= 1
+
+    def in_flight(self, server: str | None = None) -> int:
+        """Return the requests in flight to ``server`` (or to all servers)."""
+        with self._lock:
+            if server is not None:
+                return self._in_flight[server]
+            return sum(self._in_flight.values())
+
+
+@dataclass(frozen=True)
+class WeightedOperation:
+    """An operation of the current mix and the release whose clients send it."""
+
+    client_release: str
+    operation: Operation
+    weight: float
+
+
+class OpenLoopTraffic:
+    """Send requests at ``rate`` per second from a background thread until stopped."""
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        rotation: Rotation,
+        state: Any,
+        clock: Callable[[], float],
+        timeout: float = 10.0,
+        seed: int = 0,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("the request rate must be positive")
+        self.rate = rate
+        self.rotation = rotation
+        self.state = state
+        self.clock = clock
+        self.timeout = timeout
+        self.records: list[RequestRecord] = []
+        self.phase = "start"
+        self._mix: list[WeightedOperation] = []
+        self._rng = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.scheduled = 0
+
+    def set_mix(self, mix: Sequence[WeightedOperation]) -> None:
+        """Replace the operations sent from now on."""
+        self._mix = [m for m in mix if m.weight > 0]
+
+    def set_phase(self, name: str) -> None:
+        """Label the requests scheduled from now on with phase ``name``."""
+        self.phase = name
+
+    @property
+    def failed(self) -> int:
+        """Return how many recorded requests failed so far."""
+        return sum(1 for r in list(self.records) if not r.ok)
+
+    def start(self) -> None:
+        """Start sending in a background thread."""
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._run()), name="zdt-traffic", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop scheduling and wait for the requests in flight."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout + 5)
+
+    def _choose(self) -> tuple[WeightedOperation, HttpCall] | None:
+        mix = self._mix
+        for _ in range(5):
+            if not mix:
+                return None
+            chosen = self._rng.choices(mix, weights=[m.weight for m in mix])[0]
+            call = chosen.operation.build(self.state, self._rng)
+            if call is not None:
+                return chosen, call
+        return None
+
+    async def _run(self) -> None:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
+            pending: set[asyncio.Task[None]] = set()
+            first = self.clock()
+            while not self._stop.is_set():
+                due = first + self.scheduled / self.rate
+                delay = due - self.clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.scheduled += 1
+                task = asyncio.create_task(self._send(client, due, self.phase))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            if pending:
+                await asyncio.wait(pending, timeout=self.timeout + 1)
+
+    async def _send(self, client: httpx.AsyncClient, due: float, phase: str) -> None:
+        chosen = self._choose()
+        started = self.clock()
+        if chosen is None:
+            return
+        weighted, call = chosen
+        server = self.rotation.acquire()
+        served: str | None = None
+        if server is None:
+            outcome = Outcome(False, NO_SERVER)
+        else:
+            try:
+                response = await client.post(
+                    f"http://{server}{call.path}", json=call.body, headers=call.headers
+                )
+                served = response.headers.get(RELEASE_HEADER)
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                outcome = weighted.operation.classify(self.state, call, response.status_code, body)
+            except httpx.HTTPError as exc:
+                outcome = Outcome(False, f"{type(exc).__name__}: {exc}"[:300])
+            finally:
+                self.rotation.release(server)
+        self.records.append(
+            RequestRecord(
+                scheduled=due,
+                started=started,
+                finished=self.clock(),
+                phase=phase,
+                server=server or "",
+                client_release=weighted.client_release,
+                operation=weighted.operation.name,
+                served_release=served,
+                ok=outcome.ok,
+                error=outcome.error,
+            )
+        )
+
+
+def monotonic_clock() -> Callable[[], float]:
+    """Return a clock of seconds since now."""
+    origin = time.monotonic()
+    return lambda: time.monotonic() - origin
