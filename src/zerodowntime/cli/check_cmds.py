@@ -1,7 +1,48 @@
-"""Commands of this group are registered here (see cli/main.py)."""
+"""``zdt check``: unsafe migrations, release incompatibilities and breaking GraphQL changes."""
 
 from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from zerodowntime.cli.errors import friendly
+
+
+@click.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the findings.",
+)
+@click.option(
+    "--update-snapshots",
+    is_flag=True,
+    help="Rewrite each release's committed GraphQL SDL snapshot before checking.",
+)
+@friendly
+def check(output_format: str, update_snapshots: bool) -> None:
+    """Check migrations, release compatibility and the GraphQL API; exit 1 on an error.
+
+    Every migration is applied to a scratch database (dropped afterwards) so the SQL checked is
+    the SQL the project's schema editor really runs. Silence a finding in a migration with
+    `zdt_silence = {"ZDT101": "why this is safe"}` on its Migration class.
+    """
+    from zerodowntime.checks.report import format_json, format_text
+    from zerodowntime.checks.runner import CheckError, configured_snapshot_dir, run_checks
+    from zerodowntime.project import setup_django
+
+    setup_django()
+    try:
+        report = run_checks(
+            snapshot_dir=configured_snapshot_dir(), update_snapshots=update_snapshots
+        )
+    except CheckError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(format_json(report) if output_format == "json" else format_text(report))
+    if report.failed:
+        raise SystemExit(1)
+
+
+COMMANDS: list[click.Command] = [check]

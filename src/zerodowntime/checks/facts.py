@@ -1,0 +1,128 @@
+"""Facts gathered in child processes (migration SQL, schemas, release models) as JSON-able data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+UNRELEASED = "unreleased"
+
+
+@dataclass
+class OperationSQL:
+    """The SQL one migration operation emits (``index`` None: SQL deferred to the end)."""
+
+    index: int | None
+    description: str
+    python: bool = False
+    statements: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class MigrationCapture:
+    """One migration of the release app: its flags, silences and per-operation SQL."""
+
+    app_label: str
+    name: str
+    release: str
+    atomic: bool
+    silences: dict[str, str] = field(default_factory=dict)
+    operations: list[OperationSQL] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """Return ``app_label.name``."""
+        return f"{self.app_label}.{self.name}"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MigrationCapture:
+        """Return a capture from its JSON form."""
+        operations = [OperationSQL(**op) for op in data.pop("operations")]
+        return cls(**data, operations=operations)
+
+
+@dataclass
+class Column:
+    """A database column as PostgreSQL reports it."""
+
+    name: str
+    type: str
+    nullable: bool
+    default: str | None
+    generated: bool = False
+
+
+@dataclass
+class Table:
+    """A database table: its columns and the columns BEFORE-row triggers assign."""
+
+    name: str
+    columns: dict[str, Column]
+    trigger_filled: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Table:
+        """Return a table from its JSON form."""
+        columns = {name: Column(**column) for name, column in data["columns"].items()}
+        return cls(data["name"], columns, list(data.get("trigger_filled", [])))
+
+
+@dataclass
+class ChainCapture:
+    """Everything the migration chain of the release app really does, release by release."""
+
+    app_label: str
+    releases: list[str]
+    migrations: list[MigrationCapture]
+    schemas: dict[str, dict[str, Table]]
+    failure: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChainCapture:
+        """Return a chain capture from its JSON form."""
+        return cls(
+            app_label=data["app_label"],
+            releases=list(data["releases"]),
+            migrations=[MigrationCapture.from_dict(dict(m)) for m in data["migrations"]],
+            schemas={
+                release: {name: Table.from_dict(t) for name, t in tables.items()}
+                for release, tables in data["schemas"].items()
+            },
+            failure=data.get("failure"),
+        )
+
+
+@dataclass
+class ModelColumn:
+    """A column a release's model reads and writes."""
+
+    column: str
+    null: bool
+    has_default: bool
+
+
+@dataclass
+class ReleaseFacts:
+    """What one release's code uses: its models' columns per table and its GraphQL SDL."""
+
+    version: str
+    tables: dict[str, list[ModelColumn]]
+    sdl: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReleaseFacts:
+        """Return release facts from their JSON form."""
+        tables = {
+            table: [ModelColumn(**column) for column in columns]
+            for table, columns in data["tables"].items()
+        }
+        return cls(data["version"], tables, data.get("sdl"))

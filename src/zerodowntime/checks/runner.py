@@ -1,0 +1,164 @@
+"""Run every check: gather facts in child processes, then apply the rules.
+
+The parent process only creates and drops a scratch database. The migration chain is applied
+to that database in one child (``sql_capture``) and each release's code is inspected in its own
+child (``dump_release``), because one process can load only one release's models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zerodowntime.checks.compat import check_compatibility
+from zerodowntime.checks.facts import ChainCapture, ReleaseFacts
+from zerodowntime.checks.findings import Finding, Severity, apply_silences
+from zerodowntime.checks.graphql_policy import check_graphql, write_snapshots
+from zerodowntime.checks.rules import failure_finding, lint_migrations
+
+
+class CheckError(RuntimeError):
+    """The checks could not run (a child process failed, no database, ...)."""
+
+
+@dataclass
+class Report:
+    """The findings of one run and what was checked."""
+
+    findings: list[Finding]
+    releases: list[str]
+    migrations: list[str]
+    snapshots_written: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Return True when an unsilenced error was found."""
+        return any(finding.blocks for finding in self.findings)
+
+    def count(self, severity: Severity) -> int:
+        """Return how many unsilenced findings have ``severity``."""
+        return sum(1 for f in self.findings if f.severity is severity and f.silenced is None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict."""
+        return {
+            "ok": not self.failed,
+            "releases": self.releases,
+            "migrations": self.migrations,
+            "snapshots_written": self.snapshots_written,
+            "findings": [finding.to_dict() for finding in self.findings],
+        }
+
+
+def _child_env(extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(Path.cwd())] + [p for p in sys.path if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    env.update(extra)
+    return env
+
+
+def _start(module: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait(process: subprocess.Popen[str], what: str, output: Path) -> dict[str, Any]:
+    _, stderr = process.communicate()
+    if process.returncode != 0 or not output.exists():
+        tail = " ".join(stderr.strip().splitlines()[-1:]) or f"exit code {process.returncode}"
+        raise CheckError(f"{what} failed: {tail}")
+    return json.loads(output.read_text())
+
+
+def _scratch_database(action: str, name: str) -> None:
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        if action == "create":
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        else:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def gather(releases: list[str], workdir: Path) -> tuple[ChainCapture, dict[str, ReleaseFacts]]:
+    """Return the captured chain and the facts of each of ``releases``, from child processes."""
+    database = f"zdt_check_{uuid.uuid4().hex[:12]}"
+    _scratch_database("create", database)
+    try:
+        chain_file = workdir / "chain.json"
+        capture = _start(
+            "zerodowntime.checks.sql_capture", [database, str(chain_file)], _child_env({})
+        )
+        dumps = {}
+        for version in releases:
+            output = workdir / f"release-{version}.json"
+            env = _child_env({"ZDT_RELEASE": version})
+            dumps[version] = (
+                _start("zerodowntime.checks.dump_release", [str(output)], env),
+                output,
+            )
+        chain = ChainCapture.from_dict(_wait(capture, "capturing the migrations' SQL", chain_file))
+        facts = {
+            version: ReleaseFacts.from_dict(_wait(process, f"inspecting release {version}", out))
+            for version, (process, out) in dumps.items()
+        }
+    finally:
+        _scratch_database("drop", database)
+    return chain, facts
+
+
+def evaluate(
+    chain: ChainCapture, facts: dict[str, ReleaseFacts], snapshot_dir: Path | None
+) -> list[Finding]:
+    """Return every finding for the gathered facts, silences applied."""
+    findings = lint_migrations(chain.migrations)
+    if chain.failure:
+        findings.append(failure_finding(chain.failure))
+    findings += check_compatibility(chain, facts)
+    sdls = {v: facts[v].sdl for v in chain.releases if v in facts and facts[v].sdl is not None}
+    findings += check_graphql(sdls, snapshot_dir)  # type: ignore[arg-type]
+    silences = {migration.key: migration.silences for migration in chain.migrations}
+    return apply_silences(findings, silences)
+
+
+def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = False) -> Report:
+    """Run every check on the configured project (Django must be set up) and return a report."""
+    from django.conf import settings
+
+    from zerodowntime.deploy.releases import load_manifest
+
+    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+    with tempfile.TemporaryDirectory(prefix="zdt-check-") as tmp:
+        chain, facts = gather(manifest.versions, Path(tmp))
+    written: list[str] = []
+    if update_snapshots and snapshot_dir is not None:
+        sdls = {v: f.sdl for v, f in facts.items() if f.sdl is not None}
+        written = [str(path) for path in write_snapshots(sdls, snapshot_dir)]  # type: ignore[arg-type]
+    return Report(
+        findings=evaluate(chain, facts, snapshot_dir),
+        releases=list(manifest.versions),
+        migrations=[migration.key for migration in chain.migrations],
+        snapshots_written=written,
+    )
+
+
+def configured_snapshot_dir() -> Path | None:
+    """Return ``settings.ZDT_SDL_SNAPSHOT_DIR`` as a path (None: snapshots are not checked)."""
+    from django.conf import settings
+
+    value = getattr(settings, "ZDT_SDL_SNAPSHOT_DIR", None)
+    return Path(value) if value else None

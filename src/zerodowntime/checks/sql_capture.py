@@ -1,0 +1,196 @@
+"""Collect the SQL each migration really emits by migrating a scratch database step by step.
+
+Run as ``python -m zerodowntime.checks.sql_capture DATABASE OUTPUT.json`` (the runner does it):
+the child process points Django's default connection at the scratch DATABASE, then for every
+migration of the plan, in order, collects the SQL of the release app's migrations with the
+project's own schema editor (``connection.schema_editor(collect_sql=True)``, whatever backend
+the settings name), applies the migration for real, and records the table schema after each
+release's head. RunPython code therefore only ever touches the scratch database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+from zerodowntime.checks.facts import (
+    UNRELEASED,
+    ChainCapture,
+    Column,
+    MigrationCapture,
+    OperationSQL,
+    Table,
+)
+
+_COLUMNS_SQL = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' OR a.attgenerated <> ''
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema()
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum
+"""
+# BEFORE (2) INSERT (4) row triggers and the source of their functions.
+_TRIGGERS_SQL = """
+SELECT c.relname, p.prosrc
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_proc p ON p.oid = t.tgfoid
+WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+  AND (t.tgtype & 2) <> 0 AND (t.tgtype & 4) <> 0
+"""
+_ASSIGNED = re.compile(r"NEW\.\"?(\w+)\"?\s*:=", re.I)
+
+
+def introspect_tables(connection: Any) -> dict[str, Table]:
+    """Return the tables of the current schema with their columns and trigger-filled columns."""
+    tables: dict[str, Table] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_COLUMNS_SQL)
+        for table, name, type_, nullable, default, generated in cursor.fetchall():
+            entry = tables.setdefault(table, Table(table, {}))
+            entry.columns[name] = Column(name, type_, nullable, default, generated)
+        cursor.execute(_TRIGGERS_SQL)
+        for table, source in cursor.fetchall():
+            if table in tables:
+                filled = {m.lower() for m in _ASSIGNED.findall(source or "")}
+                tables[table].trigger_filled = sorted(set(tables[table].trigger_filled) | filled)
+    return tables
+
+
+def releases_of_migrations(graph: Any, manifest: Any) -> dict[str, str]:
+    """Return the release each migration name of the manifest's app ships in."""
+    owner: dict[str, str] = {}
+    for release in manifest.releases:
+        for app_label, name in graph.forwards_plan((manifest.app_label, release.head_migration)):
+            if app_label == manifest.app_label:
+                owner.setdefault(name, release.version)
+    return owner
+
+
+def capture_migration(
+    connection: Any, loader: Any, app_label: str, name: str, release: str
+) -> MigrationCapture:
+    """Return the SQL each operation of one migration emits, without applying it."""
+    from django.test.utils import override_settings
+
+    migration = loader.get_migration(app_label, name)
+    state = loader.project_state((app_label, name), at_end=False)
+    capture = MigrationCapture(
+        app_label=app_label,
+        name=name,
+        release=release,
+        atomic=bool(migration.atomic),
+        silences=dict(getattr(migration, "zdt_silence", {}) or {}),
+    )
+    editor = connection.schema_editor(collect_sql=True, atomic=migration.atomic)
+    with editor:
+        if editor.collected_sql:  # session settings the editor emits first (lock_timeout)
+            preamble = list(editor.collected_sql)
+            capture.operations.append(
+                OperationSQL(None, "schema editor setup", statements=preamble)
+            )
+        for index, operation in enumerate(migration.operations):
+            entry = OperationSQL(index, operation.describe())
+            capture.operations.append(entry)
+            old_state = state.clone()
+            operation.state_forwards(app_label, state)
+            if not operation.reduces_to_sql:
+                entry.python = True
+                continue
+            start = len(editor.collected_sql)
+            try:
+                operation.database_forwards(app_label, editor, old_state, state)
+            except Exception as exc:  # the editor refusing an unsafe operation
+                entry.error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                del editor.collected_sql[start:]
+                # Collect what it would run anyway, so the SQL rules can name the problem.
+                with override_settings(ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE=False):
+                    retry = connection.schema_editor(collect_sql=True, atomic=False)
+                    try:
+                        with retry:
+                            operation.database_forwards(app_label, retry, old_state, state)
+                    except Exception:  # noqa: BLE001 - nothing more to learn
+                        pass
+                entry.statements = list(retry.collected_sql)
+                continue
+            entry.statements = list(editor.collected_sql[start:])
+        deferred_start = len(editor.collected_sql)
+    deferred = editor.collected_sql[deferred_start:]
+    if deferred:
+        capture.operations.append(OperationSQL(None, "deferred SQL", statements=list(deferred)))
+    return capture
+
+
+def _apply(app_label: str, name: str) -> None:
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    # Unsafe operations were captured above; apply them anyway to reach the next state.
+    with override_settings(ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE=False):
+        call_command("migrate", app_label, name, verbosity=0, interactive=False)
+
+
+def capture_chain(connection: Any, manifest: Any) -> ChainCapture:
+    """Migrate the (empty) database of ``connection`` one migration at a time, capturing SQL."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(connection)
+    owner = releases_of_migrations(loader.graph, manifest)
+    heads = {release.head_migration: release.version for release in manifest.releases}
+    full_plan = MigrationExecutor(connection).migration_plan(
+        loader.graph.leaf_nodes(), clean_start=True
+    )
+    plan = [(migration.app_label, migration.name) for migration, _ in full_plan]
+    chain = ChainCapture(manifest.app_label, list(manifest.versions), [], {})
+    unreleased = False
+    for app_label, name in plan:
+        loader = MigrationLoader(connection)
+        if (app_label, name) in loader.applied_migrations:
+            continue
+        ours = app_label == manifest.app_label
+        if ours:
+            release = owner.get(name, UNRELEASED)
+            unreleased = unreleased or release == UNRELEASED
+            chain.migrations.append(capture_migration(connection, loader, app_label, name, release))
+        try:
+            _apply(app_label, name)
+        except Exception as exc:  # noqa: BLE001 - reported as a finding
+            chain.failure = f"{app_label}.{name}: {type(exc).__name__}: {exc}"
+            return chain
+        if ours and name in heads:
+            chain.schemas[heads[name]] = introspect_tables(connection)
+    if unreleased:
+        chain.schemas[UNRELEASED] = introspect_tables(connection)
+    return chain
+
+
+def main(argv: list[str]) -> None:
+    """Capture the chain into the scratch database ``argv[0]`` and write JSON to ``argv[1]``."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connections
+
+    from zerodowntime.deploy.releases import load_manifest
+
+    database, output = argv
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["NAME"] = database
+    chain = capture_chain(connection, load_manifest(settings.ZDT_RELEASE_MANIFEST))
+    connection.close()
+    with open(output, "w") as handle:
+        json.dump(chain.to_dict(), handle)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
