@@ -30,6 +30,8 @@ try:
 except ReleaseError as exc:
     raise ImproperlyConfigured(f"ZDT_RELEASE: {exc}") from exc
 ZDT_RELEASE_MANIFEST = "catalog.releases.manifest.MANIFEST"
+# Committed GraphQL SDL of each release, compared by `zdt check` (docs/checks.md).
+ZDT_SDL_SNAPSHOT_DIR = os.path.join(os.path.dirname(__file__), "releases", "sdl")
 # What `zdt rehearse` sends and checks (zerodowntime.rehearsal.scenario.Scenario).
 ZDT_REHEARSAL_SCENARIOS = "catalog.scenarios.SCENARIOS"
 
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "zerodowntime.background",
     "zerodowntime.deploy",
+    "zerodowntime.checks.apps.ChecksConfig",
     "catalog.apps.ProductConfig",
     "catalog.tokens",
 ]
