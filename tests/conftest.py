@@ -51,3 +51,15 @@ def anonymous_gql(db: None) -> GraphQLClient:
 def error_codes(result: dict[str, Any]) -> list[str]:
     """Return the ``extensions.code`` of every error in a GraphQL response."""
     return [error.get("extensions", {}).get("code") for error in result.get("errors", [])]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked for another release than the one this session runs."""
+    from django.conf import settings
+
+    for item in items:
+        marker = item.get_closest_marker("release")
+        if marker and marker.args[0] != settings.ZDT_RELEASE:
+            item.add_marker(
+                pytest.mark.skip(reason=f"runs in the {marker.args[0]} session (ZDT_RELEASE)")
+            )

@@ -97,7 +97,10 @@ CELERY_BEAT_SCHEDULE = {**BACKGROUND_BEAT_SCHEDULE}
 
 # Background migrations (zerodowntime.background): dotted paths of the project's Backfill
 # subclasses, e.g. "catalog.backfills.SlugBackfill"; tunables are the ZDT_BACKGROUND_* settings.
-ZDT_BACKGROUND_MIGRATIONS: list[str] = []
+ZDT_BACKGROUND_MIGRATIONS: list[str] = [
+    "catalog.backfills.CreatedAtBackfill",
+    "catalog.backfills.SlugBackfill",
+]
 ZDT_CELERY_APP = "catalog.celery:app"
 
 # API limits (DESIGN.md §6).

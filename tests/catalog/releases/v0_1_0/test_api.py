@@ -9,7 +9,7 @@ import pytest
 from catalog.models import Product
 from tests.conftest import GraphQLClient, error_codes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.release("0.1.0")]
 
 CREATE = """
 mutation($name: String!, $description: JSON) {
