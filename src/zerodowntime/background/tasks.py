@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections
 from django.utils import timezone
 
 from zerodowntime.background.conf import background_settings
-from zerodowntime.background.constants import ENQUEUE_UNFINISHED_TASK, QUEUE, RUN_TASK
+from zerodowntime.background.constants import ENQUEUE_UNFINISHED_TASK, RUN_TASK
 from zerodowntime.background.enqueue import enqueue
 from zerodowntime.background.exceptions import BackfillBusy, BackfillError, BackfillNotFound
 from zerodowntime.background.locks import lock_holders
@@ -22,7 +22,7 @@ from zerodowntime.background.runner import run_backfill
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=RUN_TASK, queue=QUEUE, ignore_result=True, acks_late=True)
+@shared_task(name=RUN_TASK, ignore_result=True, acks_late=True)
 def run_background_migration(name: str) -> str:
     """Run ``name`` for the task time budget, then queue itself again if it is not done."""
     record = BackgroundMigration.objects.filter(name=name).first()
@@ -45,7 +45,7 @@ def run_background_migration(name: str) -> str:
     return "requeued"
 
 
-@shared_task(name=ENQUEUE_UNFINISHED_TASK, queue=QUEUE, ignore_result=True)
+@shared_task(name=ENQUEUE_UNFINISHED_TASK, ignore_result=True)
 def enqueue_unfinished(force: bool = False) -> list[str]:
     """Queue every unfinished background migration nobody is working on; return their names.
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import redis
+from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
-from tests.zerodowntime.background.backfills import ALL, ITEMS_TABLE
+from tests.zerodowntime.background.backfills import ALL, FLOW_TABLE, ITEMS_TABLE
+from zerodowntime.background.constants import QUEUE
+from zerodowntime.services import EmbeddedRedis
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +80,60 @@ def items(transactional_db: None) -> Iterator[ItemsTable]:
     table = ItemsTable()
     yield table
     table.drop()
+
+
+@contextmanager
+def flow_app(label: str) -> Iterator[None]:
+    """Install the fixture app ``label`` for the block and migrate it back to zero after."""
+    app = f"tests.zerodowntime.background.flows.{label}"
+    with override_settings(INSTALLED_APPS=[*django_settings.INSTALLED_APPS, app]):
+        try:
+            yield
+        finally:
+            call_command("migrate", label, "zero", verbosity=0)
+
+
+def flow_histogram() -> dict[int, int]:
+    """Return how many rows of the fixture apps' table were filled 0, 1, 2... times."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT times_filled, count(*) FROM {FLOW_TABLE} GROUP BY 1")
+        return dict(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class SessionRedis:
+    """The Redis server this pytest session started, which a test may stop and restart."""
+
+    server: EmbeddedRedis
+    port: int
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Stop the server for the block, then start it again on the same port (empty)."""
+        self.server.stop()
+        try:
+            yield
+        finally:
+            self.server.start(self.port)
+
+
+@pytest.fixture
+def session_redis() -> SessionRedis:
+    """Return the session's embedded Redis; skip when the tests use an external one."""
+    state = os.environ.get("ZDT_STATE_DIR")
+    server = EmbeddedRedis(Path(state)) if state else None
+    if server is None or server.pid() is None:
+        pytest.skip("needs the embedded Redis of the test session (REDIS_URL is external)")
+    port = urlsplit(os.environ["REDIS_URL"]).port
+    assert port is not None
+    return SessionRedis(server, port)
+
+
+@pytest.fixture
+def broker() -> Iterator[redis.Redis]:
+    """Return a client of the session's Redis with the backfills queue emptied before and after."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete(QUEUE)
+    yield client
+    client.delete(QUEUE)
+    client.close()

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, migrations
 from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
-from django.test import override_settings
 
 from tests.zerodowntime.background.backfills import FLOW_TABLE
-from tests.zerodowntime.background.conftest import ItemsTable
+from tests.zerodowntime.background.conftest import ItemsTable, flow_app, flow_histogram
 from zerodowntime.background.exceptions import BackfillError, BackfillNotFinished
 from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.operations import (
@@ -25,23 +21,6 @@ from zerodowntime.background.operations import (
 from zerodowntime.background.runner import run_backfill
 
 Status = BackgroundMigration.Status
-
-
-@contextmanager
-def flow_app(label: str) -> Iterator[None]:
-    """Install the fixture app ``label`` for the block and migrate it back to zero after."""
-    app = f"tests.zerodowntime.background.flows.{label}"
-    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, app]):
-        try:
-            yield
-        finally:
-            call_command("migrate", label, "zero", verbosity=0)
-
-
-def flow_histogram() -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT times_filled, count(*) FROM {FLOW_TABLE} GROUP BY 1")
-        return dict(cursor.fetchall())
 
 
 def table_exists(name: str) -> bool:
