@@ -15,10 +15,14 @@ from zerodowntime.operations.exceptions import NullValuesRemain, UnsupportedChan
 logger = logging.getLogger("zerodowntime.ddl")
 
 
+# Python-side only: Django fills these values itself and keeps no database default for them.
+_PYTHON_ONLY = ("auto_now", "auto_now_add")
+
+
 def _schema_shape(field: Field, *, ignore: tuple[str, ...] = ()) -> tuple[Any, ...]:
     """Return what of ``field`` reaches the database, leaving out ``ignore``."""
     _, path, args, kwargs = field.deconstruct()
-    skipped = set(field.non_db_attrs) | set(ignore)
+    skipped = set(field.non_db_attrs) | set(_PYTHON_ONLY) | set(ignore)
     return path, args, {k: v for k, v in kwargs.items() if k not in skipped}
 
 
