@@ -85,6 +85,8 @@ def rehearse(
         seed=seed,
     )
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=130)
     console.print(
         f"Rehearsing {' -> '.join(config.path)} with {rows:,} rows at {rate:g} requests/s"
         f" (logs in {workdir}/logs)"

@@ -180,9 +180,12 @@ class _Run:
             raise RehearsalError(f"`{' '.join(args)}` failed at {release}:\n{tail}")
         return result.stdout
 
-    def begin(self, name: str, kind: str, release: str) -> PhaseRecord:
+    def end_phase(self) -> None:
         if self.result.phases and self.result.phases[-1].ended is None:
             self.result.phases[-1].ended = self.clock()
+
+    def begin(self, name: str, kind: str, release: str) -> PhaseRecord:
+        self.end_phase()
         phase = PhaseRecord(name=name, kind=kind, release=release, started=self.clock())
         self.result.phases.append(phase)
         self.traffic.set_phase(name)
@@ -284,11 +287,11 @@ class _Run:
                     self.upgrade(cluster, current, release)
                     previous = current
                 self.traffic.stop()
+                self.end_phase()
         finally:
             self.traffic.stop()
             probe.stop()
-            if self.result.phases and self.result.phases[-1].ended is None:
-                self.result.phases[-1].ended = self.clock()
+            self.end_phase()
             self.observer.finished()
         self.result.seconds = round(time.monotonic() - began, 3)
         self.result.records = sorted(self.traffic.records, key=lambda r: r.scheduled)

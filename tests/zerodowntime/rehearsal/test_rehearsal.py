@@ -1,0 +1,75 @@
+"""A small rehearsal end to end: real app servers, worker, traffic, probes and checks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from tests.zerodowntime.deploy.fake_manifest import MANIFEST as FAKE
+from zerodowntime.cli.main import cli
+from zerodowntime.deploy.releases import ReleaseError
+from zerodowntime.rehearsal.database import drop_database
+from zerodowntime.rehearsal.orchestrator import RehearsalConfig, check_path, rehearse
+from zerodowntime.rehearsal.report import write_report
+
+DATABASE = "zdt_rehearsal_test"
+
+
+def _redis_db1() -> str:
+    return urlsplit(os.environ["REDIS_URL"])._replace(path="/1").geturl()
+
+
+def test_path_must_move_forward_and_a_jump_is_a_skip() -> None:
+    assert check_path(FAKE, ["0.1.0", "0.1.1", "0.2.0"]) is False
+    assert check_path(FAKE, ["0.1.0", "0.2.0"]) is True
+    with pytest.raises(ReleaseError, match="must move forward"):
+        check_path(FAKE, ["0.1.1", "0.1.0"])
+    with pytest.raises(ReleaseError, match="unknown release"):
+        check_path(FAKE, ["0.1.0", "9.9"])
+
+
+@pytest.mark.timeout(120)
+def test_small_rehearsal_of_the_first_release_has_no_failure(tmp_path: Path) -> None:
+    config = RehearsalConfig(
+        path=("0.1.0",),
+        server_url=os.environ["DATABASE_URL"],
+        redis_url=_redis_db1(),
+        workdir=tmp_path,
+        rows=2_000,
+        rate=20,
+        phase_seconds=4,
+        database_name=DATABASE,
+    )
+    try:
+        result = rehearse(config)
+    finally:
+        drop_database(config.server_url, DATABASE)
+    assert result.records, "no request was sent"
+    assert result.failed == [], result.failed[:5]
+    assert result.passed and not result.skip
+    assert 60 <= len(result.records) <= 100
+    assert {r.served_release for r in result.records} == {"0.1.0"}
+    assert len({r.server for r in result.records}) == 2, "both app servers got traffic"
+    operations = {r.operation for r in result.records}
+    assert {"product", "products", "productCreate", "productUpdate"} <= operations
+    statuses = {c.name: c.status for c in result.checks}
+    assert statuses["acknowledged creates present"] == "passed"
+    assert statuses["acknowledged deletes gone"] == "passed"
+    assert statuses["slugs set and unique"] == "skipped"  # 0.1.0 has no slug column
+    assert [p.kind for p in result.phases] == ["baseline"]
+    _, html = write_report(result, tmp_path)
+    assert "PASSED" in html.read_text()
+    leftovers = list((tmp_path / "logs").glob("*.log"))
+    assert len(leftovers) >= 3  # 2 servers + 1 worker, all stopped by now
+
+
+def test_cli_refuses_an_unknown_release_in_one_sentence(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["rehearse", "--path", "0.1.0,7.7.7", "--report-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "unknown release '7.7.7'" in result.output and "Traceback" not in result.output
