@@ -90,7 +90,11 @@ def _culprit(
                 for action in classify(sql):
                     if action.kind not in kinds or action.table != table:
                         continue
-                    if column is None or action.column in {None, column}:
+                    if (
+                        column is None
+                        or column in {action.column, action.value}
+                        or not action.column
+                    ):
                         return migration.key, short(sql)
     return None, None
 
@@ -105,7 +109,10 @@ def _check_pair(
     findings: list[Finding] = []
 
     def report(rule: Rule, message: str, table: str, column: str | None, kinds: set[Kind]) -> None:
-        migration, statement = _culprit(migrations, table, column, kinds)
+        exact = kinds & {Kind.SET_NOT_NULL, Kind.ALTER_TYPE}
+        migration, statement = _culprit(migrations, table, column, exact)
+        if migration is None:
+            migration, statement = _culprit(migrations, table, column, kinds)
         findings.append(
             make_finding(rule, message, migration=migration, statement=statement, release=newer)
         )
