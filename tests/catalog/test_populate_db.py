@@ -10,12 +10,13 @@ from io import StringIO
 
 import pytest
 from click.testing import CliRunner
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, models
 from django.test.utils import isolate_apps
 from django.utils.text import slugify
 
-from catalog.common.fake_products import ProductFaker, TimestampSpread
+from catalog.common.fake_products import HOT_NAME, ProductFaker, TimestampSpread
 from catalog.management.commands.populate_db import (
     MAX_AMOUNT,
     ChunkSource,
@@ -128,6 +129,19 @@ def test_progress_bar_and_final_line() -> None:
     call_command("populate_db", amount=50, stdout=out, stderr=err)
     assert "Populating" in err.getvalue() and "rows/s" in err.getvalue()
     assert out.getvalue().startswith("Added 50 products to product_product in ")
+
+
+@pytest.mark.django_db
+def test_slugs_are_unique_when_the_release_has_them() -> None:
+    if "slug" not in {field.name for field in Product._meta.concrete_fields}:
+        pytest.skip(f"release {settings.ZDT_RELEASE} has no slug")
+    populate(1_200, seed=8, chunk_size=500)
+    populate(300, seed=8)
+    slugs = list(Product.objects.values_list("slug", flat=True))
+    assert len(slugs) == len(set(slugs)) == 1_500
+    assert all(slugs)
+    hot = Product.objects.filter(name=HOT_NAME).values_list("slug", flat=True)
+    assert slugify(HOT_NAME) in set(hot) and len(hot) > 50
 
 
 @pytest.mark.django_db
