@@ -1,4 +1,4 @@
-"""Fixtures of the background migration tests: the test backfills and a plain items table."""
+"""Fixtures of the background migration tests: a plain items table, fixture apps, Redis."""
 
 from __future__ import annotations
 
@@ -16,18 +16,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from tests.zerodowntime.background.backfills import ALL, FLOW_TABLE, ITEMS_TABLE
+from tests.zerodowntime.background.backfills import FLOW_TABLE, ITEMS_TABLE
 from zerodowntime.background.constants import QUEUE
 from zerodowntime.services import EmbeddedRedis
-
-
-@pytest.fixture(autouse=True)
-def test_backfills(settings: pytest.FixtureRequest) -> None:
-    """Register the test backfills and use small batches."""
-    settings.ZDT_BACKGROUND_MIGRATIONS = ALL
-    settings.ZDT_BACKGROUND_BATCH_SIZE = 20
-    settings.ZDT_BACKGROUND_MIN_BATCH_SIZE = 10
-    settings.ZDT_BACKGROUND_MAX_BATCH_SIZE = 200
 
 
 class ItemsTable:

@@ -11,7 +11,7 @@ from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
 
 from tests.zerodowntime.background.backfills import FLOW_TABLE
-from tests.zerodowntime.background.conftest import ItemsTable, flow_app, flow_histogram
+from tests.zerodowntime.background.fixtures import ItemsTable, flow_app, flow_histogram
 from zerodowntime.background.exceptions import BackfillError, BackfillNotFinished
 from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.operations import (

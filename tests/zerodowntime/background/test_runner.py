@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, transaction
 
 from tests.zerodowntime.background.backfills import FlakyCounterBackfill, SlowCounterBackfill
-from tests.zerodowntime.background.conftest import ItemsTable
+from tests.zerodowntime.background.fixtures import ItemsTable
 from zerodowntime.background.exceptions import BackfillBusy, BackfillError, BackfillFailed
 from zerodowntime.background.locks import LOCK_CLASS, lock_holders
 from zerodowntime.background.models import BackgroundMigration
@@ -120,14 +120,28 @@ def test_a_time_budget_stops_between_batches_and_the_next_run_continues(
 def test_the_batch_size_adapts_towards_the_target_duration(
     items: ItemsTable, settings: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items.create(count=600)
     settings.ZDT_BACKGROUND_TARGET_SECONDS = 0.02
     settings.ZDT_BACKGROUND_BATCH_SIZE = 100
     monkeypatch.setattr(SlowCounterBackfill, "sleep_seconds", 0.08)  # every batch too slow
+    items.create(count=100 + 50 + 25 + 12)
+    sizes: list[int] = []
 
-    record = run_backfill("test_slow_counter", time_budget=0.3)
+    run_backfill("test_slow_counter", progress=lambda record: sizes.append(record.batch_size))
 
-    assert record.batch_size == 10  # halved per batch down to the minimum
+    assert sizes == [50, 25, 12, 10, 10]  # halved per batch down to the minimum (last: done)
+
+
+def test_the_batch_size_grows_when_batches_are_fast(
+    items: ItemsTable, settings: pytest.FixtureRequest
+) -> None:
+    settings.ZDT_BACKGROUND_TARGET_SECONDS = 10.0
+    settings.ZDT_BACKGROUND_BATCH_SIZE = 10
+    items.create(count=10 + 20 + 40 + 80 + 160)
+    sizes: list[int] = []
+
+    run_backfill("test_counter", progress=lambda record: sizes.append(record.batch_size))
+
+    assert sizes == [20, 40, 80, 160, 200, 200]  # doubled per batch up to the maximum
 
 
 def test_only_one_runner_at_a_time(items: ItemsTable) -> None:

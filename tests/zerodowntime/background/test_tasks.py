@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.zerodowntime.background.celery_workers import celery_worker, kill, wait_for
-from tests.zerodowntime.background.conftest import (
+from tests.zerodowntime.background.fixtures import (
     ItemsTable,
     SessionRedis,
     flow_app,
