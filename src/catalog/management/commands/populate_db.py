@@ -234,8 +234,9 @@ class Command(BaseCommand):
             task = progress.add_task("rows", total=amount)
             copy_rows(source, on_chunk=lambda rows: progress.advance(task, rows))
         elapsed = time.perf_counter() - started
+        noun = "product" if amount == 1 else "products"
         self.stdout.write(
-            f"Added {amount:,} products to {plan.table} in {elapsed:.1f} s"
+            f"Added {amount:,} {noun} to {plan.table} in {elapsed:.1f} s"
             f" ({amount / elapsed:,.0f} rows/s)."
         )
 
@@ -267,7 +268,7 @@ def prefetch(items: Iterable[T], depth: int = PREFETCH_DEPTH) -> Iterator[T]:
             for item in items:
                 if not put(item):
                     return
-        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
+        except BaseException as exc:  # handed over to the consumer thread
             put(_End(exc))
         else:
             put(_End())
