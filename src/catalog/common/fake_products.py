@@ -93,7 +93,7 @@ PUNCTUATED = (
     "L'Atelier Vase", "Dad's BBQ Apron", "½ Price Bowl", "Size: XL", "100% Wool Scarf",
 )  # fmt: skip
 
-# Share of rows (percent) per name family.
+# Share of rows (percent) per name family; realised to within a few percent (whole copies).
 NAME_MIX = {
     "combination": 62.0,
     "hot": 10.0,
