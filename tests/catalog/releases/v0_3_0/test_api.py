@@ -1,0 +1,79 @@
+"""The GraphQL API of release 0.3.0: slugs, isPublished, createdAt; `created` is gone."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import Product
+from tests.conftest import GraphQLClient, error_codes
+
+pytestmark = [pytest.mark.django_db, pytest.mark.release("0.3.0")]
+
+FIELDS = "id name slug isPublished createdAt description"
+CREATE = f"""
+mutation($name: String!, $slug: String, $isPublished: Boolean) {{
+  productCreate(name: $name, slug: $slug, isPublished: $isPublished) {{ product {{ {FIELDS} }} }}
+}}"""
+UPDATE = f"""
+mutation($id: ID!, $slug: String, $isPublished: Boolean) {{
+  productUpdate(id: $id, slug: $slug, isPublished: $isPublished) {{ product {{ {FIELDS} }} }}
+}}"""
+LIST = """
+query($published: Boolean) {
+  products(first: 10, isPublished: $published) { edges { node { name isPublished } } }
+}"""
+
+
+def create(gql: GraphQLClient, **variables: object) -> dict:
+    result = gql.execute(CREATE, {"name": "Lamp", **variables})
+    assert "errors" not in result, result
+    return result["data"]["productCreate"]["product"]
+
+
+def test_create_makes_a_slug_and_defaults_to_published(gql: GraphQLClient) -> None:
+    first, second = create(gql), create(gql)
+    assert (first["slug"], second["slug"]) == ("lamp", "lamp-2")
+    assert first["isPublished"] is True
+    assert first["createdAt"] is not None
+    assert Product.objects.get(slug="lamp").is_published is True
+
+
+def test_explicit_slug_and_unpublished(gql: GraphQLClient) -> None:
+    product = create(gql, slug="my-lamp", isPublished=False)
+    assert (product["slug"], product["isPublished"]) == ("my-lamp", False)
+
+
+def test_taken_and_invalid_slugs_are_refused_without_writing(gql: GraphQLClient) -> None:
+    create(gql, slug="taken")
+    assert error_codes(gql.execute(CREATE, {"name": "Other", "slug": "taken"})) == ["SLUG_TAKEN"]
+    assert error_codes(gql.execute(CREATE, {"name": "Other", "slug": "Not A Slug"})) == [
+        "INVALID_SLUG"
+    ]
+    assert Product.objects.count() == 1
+
+
+def test_update_to_a_taken_slug_changes_nothing(gql: GraphQLClient) -> None:
+    create(gql, slug="one")
+    two = create(gql, slug="two")
+    result = gql.execute(UPDATE, {"id": two["id"], "slug": "one", "isPublished": False})
+    assert error_codes(result) == ["SLUG_TAKEN"]
+    row = Product.objects.get(slug="two")
+    assert row.is_published is True
+
+
+def test_products_filter_by_is_published(gql: GraphQLClient) -> None:
+    create(gql, name="Shown")
+    create(gql, name="Hidden", isPublished=False)
+    names = lambda published: [  # noqa: E731
+        edge["node"]["name"]
+        for edge in gql.execute(LIST, {"published": published})["data"]["products"]["edges"]
+    ]
+    assert names(True) == ["Shown"]
+    assert names(False) == ["Hidden"]
+    assert names(None) == ["Shown", "Hidden"]
+
+
+def test_created_field_is_removed(gql: GraphQLClient) -> None:
+    product = create(gql)
+    result = gql.execute("query($id: ID!) { product(id: $id) { created } }", {"id": product["id"]})
+    assert "Cannot query field 'created'" in result["errors"][0]["message"]
