@@ -18,13 +18,32 @@ def user_errors() -> Iterator[None]:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import CommandError
 
+    from zerodowntime.ddl import LockRetriesExhausted
     from zerodowntime.deploy.releases import ReleaseError
+    from zerodowntime.operations.exceptions import (
+        IndexNotUsable,
+        NullValuesRemain,
+        TransactionNotAllowed,
+        UnsupportedChange,
+    )
     from zerodowntime.project import ProjectError
     from zerodowntime.services import ServiceError
 
+    expected = (
+        ServiceError,
+        ProjectError,
+        ReleaseError,
+        CommandError,
+        ImproperlyConfigured,
+        LockRetriesExhausted,
+        IndexNotUsable,
+        NullValuesRemain,
+        TransactionNotAllowed,
+        UnsupportedChange,
+    )
     try:
         yield
-    except (ServiceError, ProjectError, ReleaseError, CommandError, ImproperlyConfigured) as exc:
+    except expected as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -1,0 +1,27 @@
+"""The CLI turns safe-DDL failures into one sentence."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from zerodowntime.cli.errors import user_errors
+from zerodowntime.ddl import LockRetriesExhausted, StatementRecord
+from zerodowntime.operations import NullValuesRemain
+
+
+def test_lock_retries_exhausted_becomes_one_sentence() -> None:
+    record = StatementRecord(
+        sql="ALTER TABLE t\n  ADD COLUMN c int", lock_timeout="1s", attempts=11
+    )
+    with pytest.raises(click.ClickException) as caught, user_errors():
+        raise LockRetriesExhausted(record)
+    assert caught.value.message.startswith(
+        "Gave up after 11 attempts to run `ALTER TABLE t ADD COLUMN c int`: each waited 1s"
+    )
+    assert "\n" not in caught.value.message
+
+
+def test_null_values_remain_becomes_one_sentence() -> None:
+    with pytest.raises(click.ClickException, match="still has NULL"), user_errors():
+        raise NullValuesRemain('Column "c" of "t" still has NULL values.')
