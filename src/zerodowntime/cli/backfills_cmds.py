@@ -53,7 +53,12 @@ def backfills(context: click.Context) -> None:
         click.echo("No background migrations are recorded.")
         return
     active = lock_holders(connection, [record.name for record in records])
-    table = Table("name", "status", "rows done / total", "%", "batch", "rate", "last error")
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for header in ("rows done / total", "%", "batch", "rate"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("last error")
     for record in records:
         table.add_row(*record_row(record, active=record.name in active))
     Console().print(table)
