@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
 
 from zerodowntime.cli.errors import friendly
+
+
+@contextmanager
+def _database_available() -> Iterator[None]:
+    """Use the configured servers, else throw-away embedded ones stopped afterwards (CI)."""
+    from zerodowntime import services
+
+    if services.resolve_urls() is not None:
+        yield
+        return
+    directory = Path(tempfile.mkdtemp(prefix="zdt-check-"))
+    try:
+        urls = services.up(directory, durable=False)
+        os.environ.update(DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url)
+        yield
+    finally:
+        services.down(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @click.command()
@@ -33,13 +58,14 @@ def check(output_format: str, update_snapshots: bool) -> None:
     from zerodowntime.checks.runner import CheckError, configured_snapshot_dir, run_checks
     from zerodowntime.project import setup_django
 
-    setup_django()
-    try:
-        report = run_checks(
-            snapshot_dir=configured_snapshot_dir(), update_snapshots=update_snapshots
-        )
-    except CheckError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _database_available():
+        setup_django()
+        try:
+            report = run_checks(
+                snapshot_dir=configured_snapshot_dir(), update_snapshots=update_snapshots
+            )
+        except CheckError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(format_json(report) if output_format == "json" else format_text(report))
     if report.failed:
         raise SystemExit(1)
