@@ -257,10 +257,15 @@ class TimestampSpread:
 
     def texts(self, first: int, count: int) -> list[str]:
         """Return the timestamps of rows ``first`` to ``first + count - 1`` as COPY text."""
-        start, step, days, clock = self._start, self._step, self._days, _clock_texts()
-        day0 = start // 86_400
-        begin = start + first * step
-        return [
-            days[second // 86_400 - day0] + clock[second % 86_400]
-            for second in range(begin, begin + count * step, step)
-        ]
+        step, clock = self._step, _clock_texts()
+        day0 = self._start // 86_400
+        second = self._start + first * step
+        end = second + count * step
+        texts: list[str] = []
+        while second < end:  # one slice of the clock per day
+            day, offset = divmod(second, 86_400)
+            rows = -(-(min(end, (day + 1) * 86_400) - second) // step)
+            prefix = self._days[day - day0]
+            texts.extend(map(prefix.__add__, clock[offset : offset + rows * step : step]))
+            second += rows * step
+        return texts

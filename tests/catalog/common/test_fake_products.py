@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from django.utils.text import slugify
@@ -87,3 +88,11 @@ def test_timestamps_cross_days_correctly() -> None:
 def test_more_rows_than_seconds_is_refused() -> None:
     with pytest.raises(ValueError, match="distinct seconds"):
         TimestampSpread(100, end=datetime.now(UTC), span=timedelta(seconds=50))
+
+
+def test_timestamps_are_evenly_spaced_whatever_the_chunking() -> None:
+    spread = TimestampSpread(10_000, end=datetime(2026, 7, 1, 8, 30, tzinfo=UTC))
+    whole = spread.texts(0, 10_000)
+    assert spread.texts(0, 3_333) + spread.texts(3_333, 6_667) == whole
+    stamps = [datetime.fromisoformat(text) for text in whole]
+    assert len({later - earlier for earlier, later in pairwise(stamps)}) == 1
