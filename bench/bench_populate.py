@@ -4,9 +4,10 @@ Run from the repository root::
 
     .venv/bin/python bench/bench_populate.py --rows 1000000
 
-Without DATABASE_URL and REDIS_URL it starts its own embedded PostgreSQL and Redis in a
-temporary folder (non-durable, as the test suite does) and stops them at the end. It migrates
-to release 0.1.0, then:
+Without DATABASE_URL it starts its own embedded PostgreSQL and Redis in a temporary folder
+(non-durable, as the test suite does) and stops them at the end. With DATABASE_URL it uses that
+database, and EMPTIES its product table (TRUNCATE) before and after each run. It migrates to
+release 0.1.0, then:
 
 a) runs ``manage.py populate_db --amount N`` as a child process and measures its wall time,
    rows/s and peak RSS (``ru_maxrss`` of that child);
@@ -40,6 +41,7 @@ RELEASE = "0.1.0"
 TABLE = "product_product"
 COLUMNS = ("name", "description", "created")
 BLOCK = 1 << 20
+UNUSED_REDIS_URL = "redis://127.0.0.1:6379/0"  # settings want one; nothing here talks to Redis
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class PopulateRun:
     """What the populate_db child process took."""
 
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     output: str
 
@@ -56,6 +59,7 @@ def database(keep_env: bool) -> Iterator[dict[str, str]]:
     """Yield the environment of a database at 0.1.0: the given URLs or embedded servers."""
     env = dict(os.environ, ZDT_RELEASE=RELEASE, DJANGO_SETTINGS_MODULE="catalog.settings")
     if keep_env:
+        env.setdefault("REDIS_URL", UNUSED_REDIS_URL)
         yield env
         return
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -97,7 +101,8 @@ def run_populate(env: dict[str, str], rows: int, seed: int) -> PopulateRun:
         output = out.read()
     if child.returncode != 0:
         raise SystemExit(f"populate_db failed ({child.returncode}):\n{output}")
-    return PopulateRun(seconds, usage.ru_maxrss / 1024, output.strip().splitlines()[-1])
+    cpu = usage.ru_utime + usage.ru_stime
+    return PopulateRun(seconds, cpu, usage.ru_maxrss / 1024, output.strip().splitlines()[-1])
 
 
 def export_rows(conn: psycopg.Connection, path: Path) -> None:
@@ -148,8 +153,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows to load (1,000,000)")
     parser.add_argument("--seed", type=int, default=1, help="populate_db --seed (1)")
     options = parser.parse_args()
-    given = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+    given = bool(os.environ.get("DATABASE_URL"))
     print(f"machine: {machine()}")
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} (1 min)")
     with database(keep_env=given) as env, tempfile.TemporaryDirectory() as scratch:
         migrate = subprocess.run(
             [*zdt_command(), "migrate", "--release", RELEASE],
@@ -179,13 +185,15 @@ def main() -> None:
     print(f"populate_db: {populate.output}")
     print(
         f"populate_db --amount {options.rows}: wall {populate.seconds:.2f} s,"
-        f" {populate_rate:,.0f} rows/s, peak RSS {populate.peak_rss_mb:.0f} MB"
+        f" {populate_rate:,.0f} rows/s, peak RSS {populate.peak_rss_mb:.0f} MB,"
+        f" CPU {populate.cpu_seconds:.2f} s"
     )
     print(
         f"bare COPY of the same {options.rows} rows ({size_mb:.0f} MB):"
         f" {copy_seconds:.2f} s, {copy_rate:,.0f} rows/s"
     )
     print(f"ratio populate_db / bare COPY: {populate_rate / copy_rate:.2f} (target >= 0.5)")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
 
 
 if __name__ == "__main__":
