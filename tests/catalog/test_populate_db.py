@@ -283,3 +283,11 @@ def test_zdt_populate_through_the_cli() -> None:
     assert "maximum of 5,000,000" in refused.output
     assert "Traceback" not in refused.output
     assert Product.objects.count() == 300
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunk_size", [0, 100_001])
+def test_chunk_size_out_of_bounds_is_refused(chunk_size: int) -> None:
+    with pytest.raises(CommandError, match="--chunk-size"):
+        populate(10, chunk_size=chunk_size)
+    assert Product.objects.count() == 0

@@ -41,6 +41,7 @@ from catalog.common.fake_products import ProductFaker, TimestampSpread
 DEFAULT_AMOUNT = 1_000_000
 MAX_AMOUNT = 5_000_000
 DEFAULT_CHUNK_SIZE = 10_000
+MAX_CHUNK_SIZE = 100_000
 TIMESTAMP_FIELDS = ("created", "created_at")
 NULL = "\\N"
 PREFETCH_DEPTH = 2
@@ -200,7 +201,8 @@ class Command(BaseCommand):
             "--chunk-size",
             type=int,
             default=DEFAULT_CHUNK_SIZE,
-            help=f"Rows generated and sent at a time (default {DEFAULT_CHUNK_SIZE:,}).",
+            help=f"Rows generated and sent at a time (default {DEFAULT_CHUNK_SIZE:,}, at most"
+            f" {MAX_CHUNK_SIZE:,}).",
         )
 
     def handle(
@@ -215,8 +217,8 @@ class Command(BaseCommand):
 
         try:
             check_amount(amount)
-            if chunk_size <= 0:
-                raise ValueError(f"--chunk-size must be positive, not {chunk_size}.")
+            if not 0 < chunk_size <= MAX_CHUNK_SIZE:
+                raise ValueError(f"--chunk-size must be 1 to {MAX_CHUNK_SIZE:,}, not {chunk_size}.")
             plan = plan_copy(Product)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
