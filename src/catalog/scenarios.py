@@ -48,8 +48,9 @@ class ReleaseApi:
 RELEASES = {
     "0.1.0": ReleaseApi("id name description created"),
     "0.1.1": ReleaseApi("id name description created slug", ("slug",), ("slug",)),
+    # Clients of 0.2.0 follow its deprecation of `created` and ask for `createdAt`.
     "0.2.0": ReleaseApi(
-        "id name description created createdAt slug isPublished",
+        "id name description createdAt slug isPublished",
         ("slug", "isPublished"),
         ("slug", "isPublished"),
         published_filter=True,

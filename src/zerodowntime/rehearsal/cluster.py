@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -102,6 +103,9 @@ class Cluster:
         self.servers: list[ManagedProcess] = []
         self.workers: list[ManagedProcess] = []
         self._count = 0
+        # One client for every health check: building a client (and its TLS context) per
+        # request costs enough CPU to delay the load generator running in this process.
+        self.http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
     def _spawn(self, role: str, release: str, args: list[str], port: int | None) -> ManagedProcess:
         self._count += 1
@@ -126,7 +130,22 @@ class Cluster:
         server = self._spawn("web", release, args, port)
         self.servers.append(server)
         self._wait_healthy(server)
+        self._warm_up(server)
         return server
+
+    def _warm_up(self, server: ManagedProcess) -> None:
+        """Send a few concurrent requests so every worker loads the URLconf and schema."""
+        base = f"http://{server.address}"
+
+        def touch(number: int) -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                if number % 2:
+                    self.http.get(f"{base}/health/", timeout=10)
+                else:
+                    self.http.post(f"{base}/graphql/", json={"query": "{ __typename }"}, timeout=10)
+
+        with ThreadPoolExecutor(max_workers=2 * self.web_workers) as pool:
+            list(pool.map(touch, range(4 * self.web_workers)))
 
     def _wait_healthy(self, server: ManagedProcess) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -137,7 +156,7 @@ class Cluster:
                     + server.log_tail()
                 )
             try:
-                answer = httpx.get(f"http://{server.address}/health/", timeout=2).json()
+                answer = self.http.get(f"http://{server.address}/health/", timeout=2).json()
                 if answer.get("status") == "ok" and answer.get("release") == server.release:
                     return
                 raise ClusterError(f"{server.name} answers {answer}, not release {server.release}")
@@ -199,6 +218,7 @@ class Cluster:
             server.terminate(timeout=10)
         self.servers.clear()
         self.stop_workers()
+        self.http.close()
 
     def __enter__(self) -> Cluster:
         return self

@@ -212,6 +212,18 @@ class _Run:
             ).fetchall()
         return [release for (release,) in rows]
 
+    def wait_registered(self, pid: int, timeout: float = 90.0) -> None:
+        """Wait until process ``pid`` has registered its heartbeat (its Django is set up)."""
+        table = ProcessHeartbeat._meta.db_table
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                query = f'SELECT 1 FROM "{table}" WHERE pid = %s'
+                if conn.execute(query, [pid]).fetchone():
+                    return
+                time.sleep(0.2)
+        raise RehearsalError(f"process {pid} did not register a heartbeat within {timeout:.0f} s")
+
     def background_progress(self) -> list[BackgroundProgress] | None:
         table = background_table()
         if table is None:
@@ -247,7 +259,7 @@ class _Run:
         phase.detail["migration_seconds"] = round(time.monotonic() - began, 3)
         phase = self.begin(f"background {release}", "background", release)
         began = time.monotonic()
-        cluster.start_worker(release)
+        self.wait_registered(cluster.start_worker(release).popen.pid)
         self.wait_background()
         phase.detail["background_seconds"] = round(time.monotonic() - began, 3)
         phase = self.begin(f"roll {release}", "roll", release)
@@ -274,18 +286,16 @@ class _Run:
         try:
             with Cluster(self.env_for, config.workdir, rotation) as cluster:
                 cluster.start_servers(first, config.servers)
-                cluster.start_worker(first)
+                self.wait_registered(cluster.start_worker(first).popen.pid)
                 probe.start()
                 self.traffic.set_mix(self.mix(first, None))
                 self.begin(f"baseline {first}", "baseline", first)
                 self.traffic.start()
                 self.observer.started(self.traffic, probe)
                 time.sleep(config.phase_seconds)
-                previous: str | None = None
                 for current, release in zip(path, path[1:], strict=False):
-                    self.traffic.set_mix(self.mix(current, previous))
+                    self.traffic.set_mix(self.mix(current, None))
                     self.upgrade(cluster, current, release)
-                    previous = current
                 self.traffic.stop()
                 self.end_phase()
         finally:

@@ -73,3 +73,55 @@ def test_cli_refuses_an_unknown_release_in_one_sentence(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "unknown release '7.7.7'" in result.output and "Traceback" not in result.output
+
+
+def _config(tmp_path: Path, path: tuple[str, ...]) -> RehearsalConfig:
+    return RehearsalConfig(
+        path=path,
+        server_url=os.environ["DATABASE_URL"],
+        redis_url=_redis_db1(),
+        workdir=tmp_path,
+        rows=3_000,
+        rate=15,
+        phase_seconds=2,
+        database_name=DATABASE,
+    )
+
+
+@pytest.mark.timeout(300)
+def test_full_path_one_release_at_a_time_has_no_failure_and_keeps_the_data(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, ("0.1.0", "0.1.1", "0.2.0", "0.3.0"))
+    try:
+        result = rehearse(config)
+    finally:
+        drop_database(config.server_url, DATABASE)
+    assert result.failed == [], result.failed[:5]
+    assert all(check.status == "passed" for check in result.checks), result.checks
+    assert [p.name for p in result.phases if p.kind == "migrate"] == [
+        "migrate 0.1.1",
+        "migrate 0.2.0",
+        "migrate 0.3.0",
+    ]
+    assert {b.status for b in result.background} == {"done"}
+    after = [r for r in result.records if r.phase == "after 0.3.0"]
+    assert {r.served_release for r in after} == {"0.3.0"}
+    assert {r.client_release for r in after} == {"0.2.0", "0.3.0"}, "old clients also sent"
+
+
+@pytest.mark.timeout(240)
+def test_skip_path_shows_the_errors_old_clients_get(tmp_path: Path) -> None:
+    config = _config(tmp_path, ("0.1.0", "0.3.0"))
+    try:
+        result = rehearse(config)
+    finally:
+        drop_database(config.server_url, DATABASE)
+    assert result.skip
+    baseline = [r for r in result.records if r.phase == "baseline 0.1.0"]
+    assert baseline and all(r.ok for r in baseline)
+    failed = result.failed
+    assert failed, "jumping over two releases must break the old release"
+    assert {r.client_release for r in failed} == {"0.1.0"}
+    assert any(r.phase == "migrate 0.3.0" or r.phase == "background 0.3.0" for r in failed)
+    assert result.passed, "a skip path passes when only requests failed and the data is intact"
