@@ -35,7 +35,7 @@ class SlugBackfill(Backfill):
         """Slug the rows ``lower < id <= upper`` that have none; return how many were set."""
         cursor.execute(
             f"SELECT id, name FROM {PRODUCT_TABLE}"
-            " WHERE id > %s AND id <= %s AND slug IS NULL ORDER BY id FOR UPDATE",
+            " WHERE id > %s AND id <= %s AND slug IS NULL ORDER BY id",
             [lower, upper],
         )
         rows = cursor.fetchall()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 from django.db import IntegrityError, connection
 from django.utils.text import slugify
@@ -27,6 +28,7 @@ COUNTER_TABLE = "product_slugcounter"
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 
+@lru_cache(maxsize=65_536)
 def slug_base(name: str) -> str:
     """Return the slug base of ``name``: its slugify, shortened, never empty."""
     base = slugify(name)[:BASE_MAX_LENGTH].strip("-_")

@@ -5,6 +5,8 @@ From here on no duplicate slug can appear, so 0.2.0 can attach it as the constra
 
 from django.db import migrations
 
+from zerodowntime.operations import CreateUniqueIndexConcurrently
+
 
 class Migration(migrations.Migration):
     atomic = False
@@ -12,9 +14,5 @@ class Migration(migrations.Migration):
     dependencies = [("product", "0005_product_slug")]
 
     operations = [
-        migrations.RunSQL(
-            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS product_product_slug_key"
-            " ON product_product (slug)",
-            "DROP INDEX CONCURRENTLY IF EXISTS product_product_slug_key",
-        ),
+        CreateUniqueIndexConcurrently("product_product", "product_product_slug_key", ["slug"]),
     ]

@@ -6,6 +6,8 @@ SET NOT NULL (no scan on PG 12+); the index is built CONCURRENTLY.
 
 from django.db import migrations, models
 
+from zerodowntime.operations import SetNotNullSafely
+
 
 class Migration(migrations.Migration):
     atomic = False
@@ -13,6 +15,11 @@ class Migration(migrations.Migration):
     dependencies = [("product", "0009_product_is_published")]
 
     operations = [
+        SetNotNullSafely(
+            model_name="product",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True),
+        ),
         migrations.AlterField(
             model_name="product",
             name="created_at",

@@ -2,14 +2,14 @@
 
 from django.db import migrations
 
+from zerodowntime.operations import AttachUniqueConstraint
+
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [("product", "0011_product_slug_not_null")]
 
     operations = [
-        migrations.RunSQL(
-            "ALTER TABLE product_product ADD CONSTRAINT product_product_slug_key"
-            " UNIQUE USING INDEX product_product_slug_key",
-            "ALTER TABLE product_product DROP CONSTRAINT product_product_slug_key",
-        ),
+        AttachUniqueConstraint("product_product", "product_product_slug_key"),
     ]

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from zerodowntime.operations import CreateIndexConcurrently
+
 
 class Migration(migrations.Migration):
     atomic = False
@@ -9,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [("product", "0014_drop_product_created")]
 
     operations = [
-        migrations.AddIndex(
+        CreateIndexConcurrently(
             model_name="product",
             index=models.Index(fields=["name", "slug"], name="product_index"),
         ),

@@ -23,7 +23,7 @@ $$;
 """
 CREATE_TRIGGER = """
 CREATE OR REPLACE TRIGGER product_product_sync_created
-BEFORE INSERT OR UPDATE ON product_product
+BEFORE INSERT OR UPDATE OF created, created_at ON product_product
 FOR EACH ROW EXECUTE FUNCTION product_product_sync_created();
 """
 DROP_TRIGGER = "DROP TRIGGER IF EXISTS product_product_sync_created ON product_product;"

@@ -48,8 +48,6 @@ def _insert(**fields: Any) -> Product:
         if is_slug_conflict(exc):
             raise ApiError(ErrorCode.SLUG_TAKEN, f"Slug {fields['slug']!r} is taken.") from exc
         raise
-    if "is_published" not in fields:
-        product.refresh_from_db(fields=["is_published"])
     return product
 
 
