@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/zdt demo
+	$(VENV)/bin/zdt rehearse
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

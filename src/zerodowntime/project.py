@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from zerodowntime.services import ServiceUrls, resolve_urls, up
+from zerodowntime.services import ServiceUrls, down, embedded_running, resolve_urls, up
 
 
 class ProjectError(RuntimeError):
@@ -45,6 +47,19 @@ def ensure_services() -> ServiceUrls:
     if urls is None or urls.embedded:
         urls = up()
     return urls
+
+
+@contextmanager
+def services_for_command(*, keep: bool = False) -> Iterator[ServiceUrls]:
+    """Yield the URLs in use; stop the embedded servers afterwards if this call started them."""
+    configured = resolve_urls()
+    started_here = (configured is None or configured.embedded) and not embedded_running()
+    urls = ensure_services()
+    try:
+        yield urls
+    finally:
+        if started_here and not keep:
+            down()
 
 
 def process_environment(*, release: str | None = None) -> dict[str, str]:

@@ -373,6 +373,12 @@ def up(directory: Path | None = None, *, durable: bool = True) -> ServiceUrls:
     return new_state.urls
 
 
+def embedded_running(directory: Path | None = None) -> bool:
+    """Return True when both embedded servers of ``directory`` are running."""
+    directory = directory or state_dir()
+    return EmbeddedPostgres(directory).is_running() and EmbeddedRedis(directory).pid() is not None
+
+
 def down(directory: Path | None = None) -> bool:
     """Stop the embedded servers; return False when none was running."""
     directory = directory or state_dir()

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from zerodowntime import services
 from zerodowntime.cli.errors import friendly
-from zerodowntime.project import process_environment
+from zerodowntime.project import process_environment, services_for_command
 
 EXAMPLES = """\
 Try it (queries are public, mutations need the token):
@@ -52,41 +51,30 @@ def _product_count(database_url: str, table: str) -> int:
 @click.option(
     "--keep-services/--stop-services",
     default=False,
-    help="Leave the embedded PostgreSQL and Redis running after Ctrl-C.",
+    help="Leave the embedded PostgreSQL and Redis running after Ctrl-C if this started them.",
 )
 @friendly
 def demo(release: str, rows: int, port: int, table: str, keep_services: bool) -> None:
     """Migrate to RELEASE, populate, create a token and serve the API until Ctrl-C."""
-    env = process_environment(release=release)
-    click.echo(f"Migrating to {release}...")
-    _zdt("migrate", "--release", release, env=env)
-    missing = rows - _product_count(env["DATABASE_URL"], table)
-    if missing > 0:
-        click.echo(f"Populating {missing:,} products...")
-        _zdt("populate", "--amount", str(missing), "--release", release, env=env)
-    token = _zdt("token", "--name", "demo", env=env, capture=True).strip()
-    click.echo(EXAMPLES.format(port=port, token=token))
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "zdt"),
-            "serve",
-            "--release",
-            release,
-            "--port",
-            str(port),
-        ],
-        env=env,
-    )
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait(timeout=30)
-    finally:
-        urls = services.resolve_urls()
-        if not keep_services and urls is not None and urls.embedded:
-            services.down()
-            click.echo("Stopped the embedded services.")
+    with services_for_command(keep=keep_services):
+        env = process_environment(release=release)
+        click.echo(f"Migrating to {release}...")
+        _zdt("migrate", "--release", release, env=env)
+        missing = rows - _product_count(env["DATABASE_URL"], table)
+        if missing > 0:
+            click.echo(f"Populating {missing:,} products...")
+            _zdt("populate", "--amount", str(missing), "--release", release, env=env)
+        token = _zdt("token", "--name", "demo", env=env, capture=True).strip()
+        click.echo(EXAMPLES.format(port=port, token=token))
+        zdt = str(Path(sys.executable).parent / "zdt")
+        server = subprocess.Popen(
+            [zdt, "serve", "--release", release, "--port", str(port)], env=env
+        )
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 COMMANDS = [demo]

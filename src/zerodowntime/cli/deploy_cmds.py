@@ -27,6 +27,10 @@ def status() -> None:
     """Show the services, the database's release, background migrations and live processes."""
     for name, state in services.status().items():
         click.echo(f"{name:<11} {state}")
+    urls = services.resolve_urls()
+    if urls is None or (urls.embedded and not services.embedded_running()):
+        click.echo("database   not running: start it with `zdt up`")
+        return
     setup_django()
     from django.db import connection
 

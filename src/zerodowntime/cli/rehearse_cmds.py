@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import click
 
 from zerodowntime.cli.errors import friendly
-from zerodowntime.project import ensure_services, setup_django
+from zerodowntime.project import services_for_command, setup_django
 
 REHEARSAL_REDIS_DB = 1
 
@@ -45,9 +45,19 @@ def _redis_database(url: str, number: int) -> str:
     type=click.Path(file_okay=False, path_type=Path), help="Where the report folder goes.",
 )  # fmt: skip
 @click.option("--seed", default=0, show_default=True, help="Seed of the traffic mix.")
+@click.option(
+    "--keep-services/--stop-services", default=False,
+    help="Leave the embedded PostgreSQL and Redis running if this command started them.",
+)  # fmt: skip
 @friendly
 def rehearse(
-    rows: int, rate: float, phase_seconds: float, path: str | None, report_dir: Path, seed: int
+    rows: int,
+    rate: float,
+    phase_seconds: float,
+    path: str | None,
+    report_dir: Path,
+    seed: int,
+    keep_services: bool,
 ) -> None:
     """Rehearse the upgrade path on a fresh database under live traffic.
 
@@ -58,68 +68,68 @@ def rehearse(
     writes report.json and report.html. Exits non-zero when a request failed on an allowed
     path or an integrity check failed.
     """
-    urls = ensure_services()
-    setup_django()
-    from django.conf import settings
-    from rich.console import Console
+    with services_for_command(keep=keep_services) as urls:
+        setup_django()
+        from django.conf import settings
+        from rich.console import Console
 
-    from zerodowntime.deploy.releases import load_manifest
-    from zerodowntime.rehearsal.cluster import ClusterError
-    from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalError
-    from zerodowntime.rehearsal.orchestrator import rehearse as run_rehearsal
-    from zerodowntime.rehearsal.report import error_groups, write_report
-    from zerodowntime.rehearsal.scenario import ScenarioError
-    from zerodowntime.rehearsal.summary import LiveProgress, phase_stats, summary_table
+        from zerodowntime.deploy.releases import load_manifest
+        from zerodowntime.rehearsal.cluster import ClusterError
+        from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalError
+        from zerodowntime.rehearsal.orchestrator import rehearse as run_rehearsal
+        from zerodowntime.rehearsal.report import error_groups, write_report
+        from zerodowntime.rehearsal.scenario import ScenarioError
+        from zerodowntime.rehearsal.summary import LiveProgress, phase_stats, summary_table
 
-    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
-    versions = tuple(v.strip() for v in path.split(",") if v.strip()) if path else None
-    workdir = report_dir / f"rehearsal-{datetime.now():%Y%m%d-%H%M%S}"
-    config = RehearsalConfig(
-        path=versions or tuple(manifest.versions),
-        server_url=urls.database_url,
-        redis_url=_redis_database(urls.redis_url, REHEARSAL_REDIS_DB),
-        workdir=workdir,
-        rows=rows,
-        rate=rate,
-        phase_seconds=phase_seconds,
-        seed=seed,
-    )
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=130)
-    console.print(
-        f"Rehearsing {' -> '.join(config.path)} with {rows:,} rows at {rate:g} requests/s"
-        f" (logs in {workdir}/logs)"
-    )
-    try:
-        result = run_rehearsal(config, LiveProgress(console))
-    except (RehearsalError, ClusterError, ScenarioError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    stats = phase_stats(result.phases, result.records, result.lock_samples)
-    console.print(summary_table(stats, title=f"Rehearsal {' -> '.join(config.path)}"))
-    for check in result.checks:
-        colour = {"passed": "green", "failed": "bold red"}.get(check.status, "yellow")
-        console.print(f"integrity: [{colour}]{check.status:<7}[/] {check.name}: {check.detail}")
-    json_path, html_path = write_report(result, workdir)
-    console.print(f"report: {html_path} and {json_path}")
-    groups = error_groups(result)
-    if groups:
-        heading = "errors old clients got" if result.skip else "failed requests"
-        console.print(f"{heading} (count, phase, client release, operation, error):")
-        for group in groups[:15]:
-            console.print(
-                f"  {group['count']:>5}  {group['phase']:<16} {group['client_release']:<6}"
-                f" {group['operation']:<14} {group['error']}",
-                markup=False,
-            )
-    if not result.passed:
-        raise click.ClickException(
-            f"{len(result.failed)} of {len(result.records)} requests failed"
-            if result.failed and not result.skip
-            else "an integrity check failed"
+        manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+        versions = tuple(v.strip() for v in path.split(",") if v.strip()) if path else None
+        workdir = report_dir / f"rehearsal-{datetime.now():%Y%m%d-%H%M%S}"
+        config = RehearsalConfig(
+            path=versions or tuple(manifest.versions),
+            server_url=urls.database_url,
+            redis_url=_redis_database(urls.redis_url, REHEARSAL_REDIS_DB),
+            workdir=workdir,
+            rows=rows,
+            rate=rate,
+            phase_seconds=phase_seconds,
+            seed=seed,
         )
-    verdict = "skip path: failures expected" if result.skip else "zero failed requests"
-    console.print(f"{len(result.records)} requests, {len(result.failed)} failed ({verdict}).")
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=130)
+        console.print(
+            f"Rehearsing {' -> '.join(config.path)} with {rows:,} rows at {rate:g} requests/s"
+            f" (logs in {workdir}/logs)"
+        )
+        try:
+            result = run_rehearsal(config, LiveProgress(console))
+        except (RehearsalError, ClusterError, ScenarioError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        stats = phase_stats(result.phases, result.records, result.lock_samples)
+        console.print(summary_table(stats, title=f"Rehearsal {' -> '.join(config.path)}"))
+        for check in result.checks:
+            colour = {"passed": "green", "failed": "bold red"}.get(check.status, "yellow")
+            console.print(f"integrity: [{colour}]{check.status:<7}[/] {check.name}: {check.detail}")
+        json_path, html_path = write_report(result, workdir)
+        console.print(f"report: {html_path} and {json_path}")
+        groups = error_groups(result)
+        if groups:
+            heading = "errors old clients got" if result.skip else "failed requests"
+            console.print(f"{heading} (count, phase, client release, operation, error):")
+            for group in groups[:15]:
+                console.print(
+                    f"  {group['count']:>5}  {group['phase']:<16} {group['client_release']:<6}"
+                    f" {group['operation']:<14} {group['error']}",
+                    markup=False,
+                )
+        if not result.passed:
+            raise click.ClickException(
+                f"{len(result.failed)} of {len(result.records)} requests failed"
+                if result.failed and not result.skip
+                else "an integrity check failed"
+            )
+        verdict = "skip path: failures expected" if result.skip else "zero failed requests"
+        console.print(f"{len(result.records)} requests, {len(result.failed)} failed ({verdict}).")
 
 
 COMMANDS = [rehearse]
