@@ -45,7 +45,8 @@ class SlugBackfill(Backfill):
         cursor.execute(
             f"UPDATE {PRODUCT_TABLE} AS product SET slug = fill.slug"
             " FROM unnest(%s::bigint[], %s::text[]) AS fill(id, slug)"
-            " WHERE product.id = fill.id AND product.slug IS NULL",
-            [[pk for pk, _ in rows], slugs],
+            " WHERE product.id = fill.id AND product.id > %s AND product.id <= %s"
+            " AND product.slug IS NULL",
+            [[pk for pk, _ in rows], slugs, lower, upper],
         )
         return int(cursor.rowcount)

@@ -116,6 +116,26 @@ class BatchRunner:
             progress(self.record)
         return self.record
 
+    def _analyze_if_never_analyzed(self) -> None:
+        """Give the planner statistics of a freshly loaded table.
+
+        Without them PostgreSQL may plan a batch's join as a scan of the whole table, which
+        makes every batch cost as much as the table is big.
+        """
+        table = self.backfill.table
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_analyze IS NULL AND last_autoanalyze IS NULL"
+                " FROM pg_stat_user_tables WHERE relid = to_regclass(%s)",
+                [table],
+            )
+            row = cursor.fetchone()
+            if row and row[0]:
+                logger.info(
+                    "%s: analyzing %s first (it has no statistics)", self.record.name, table
+                )
+                cursor.execute(f"ANALYZE {self.connection.ops.quote_name(table)}")
+
     # -- one batch ------------------------------------------------------------------------------
 
     def _batch_with_retries(self) -> bool:
@@ -212,6 +232,7 @@ class BatchRunner:
 
     def _begin(self) -> None:
         """Mark the record running, count the attempt and estimate the rows left."""
+        self._analyze_if_never_analyzed()
         record = self.record
         with transaction.atomic(using=self.using):
             record = (
