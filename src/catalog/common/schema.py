@@ -6,6 +6,7 @@ import strawberry
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.types import ExecutionContext
 
 from catalog.common.errors import ApiError
 
@@ -34,10 +35,22 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, ApiError | GraphQLError)
 
 
+class CatalogSchema(strawberry.Schema):
+    """A schema that logs server errors only, not the client errors it answers with a code."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log the errors that are not `ApiError` (a bad request is not a server problem)."""
+        unexpected = [error for error in errors if not isinstance(error.original_error, ApiError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(*, query: type, mutation: type) -> strawberry.Schema:
     """Return a schema with the depth limit and unexpected-error masking of every release."""
     max_depth = int(settings.ZDT_MAX_QUERY_DEPTH)
-    return strawberry.Schema(
+    return CatalogSchema(
         query=query,
         mutation=mutation,
         extensions=[

@@ -77,3 +77,24 @@ def test_created_field_is_removed(gql: GraphQLClient) -> None:
     product = create(gql)
     result = gql.execute("query($id: ID!) { product(id: $id) { created } }", {"id": product["id"]})
     assert "Cannot query field 'created'" in result["errors"][0]["message"]
+
+
+def test_client_errors_are_not_logged_as_server_errors(gql: GraphQLClient, caplog) -> None:
+    assert error_codes(gql.execute(CREATE, {"name": " "})) == ["INVALID_NAME"]
+    assert not [record for record in caplog.records if record.name == "strawberry.execution"]
+
+
+def test_unexpected_errors_are_masked_logged_and_answered_with_200(
+    gql: GraphQLClient, caplog, monkeypatch
+) -> None:
+    from catalog.releases.v0_3_0 import services
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("database exploded: secret detail")
+
+    monkeypatch.setattr(services, "product_create", broken)
+    result = gql.execute(CREATE, {"name": "Lamp"})
+    assert [error["message"] for error in result["errors"]] == ["Internal error."]
+    assert "secret detail" not in str(result)
+    logged = [r for r in caplog.records if r.name == "strawberry.execution"]
+    assert logged and "database exploded" in str(logged[0].msg)
