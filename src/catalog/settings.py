@@ -45,7 +45,6 @@ REDIS_URL = _urls.redis_url if _urls else "redis://127.0.0.1:63799/0"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
-    "strawberry_django",
     "zerodowntime.background",
     "zerodowntime.deploy",
     "zerodowntime.checks.apps.ChecksConfig",
