@@ -11,6 +11,7 @@ from catalog.releases.manifest import MANIFEST
 pytestmark = pytest.mark.release("0.3.0")
 
 
+@pytest.mark.django_db
 def test_makemigrations_has_nothing_to_add() -> None:
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
