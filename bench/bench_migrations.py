@@ -10,7 +10,9 @@ folder and stops them at the end. Steps, all on the same table:
 1. migrate to 0.1.0 and populate N rows (populate_db, COPY);
 2. migrate to 0.1.1 (timed);
 3. the baseline: one ``UPDATE product_product SET created_at = created`` (timed), then the
-   column is set back to NULL and the table vacuumed (not timed);
+   column is set back to NULL and the table vacuumed (not timed); likewise one
+   ``UPDATE ... SET slug = 'bare-' || id``, the SQL floor of writing slugs (unique index
+   maintenance, no slug rules);
 4. the two background migrations, run to completion by the batch runner (timed: rows/s);
 5. migrate to 0.2.0 and to 0.3.0 (each timed);
 6. ``productCreate`` latency through a gunicorn app server of 0.3.0: sequential requests, half
@@ -198,6 +200,17 @@ def bare_update(url: str) -> float:
     return seconds
 
 
+def bare_slug_update(url: str) -> float:
+    """Time a single-statement slug fill (no slug rules: the SQL floor), then undo it."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        started = time.perf_counter()
+        conn.execute(f"UPDATE {TABLE} SET slug = 'bare-' || id")
+        seconds = time.perf_counter() - started
+        conn.execute(f"UPDATE {TABLE} SET slug = NULL")
+        conn.execute(f"VACUUM {TABLE}")
+    return seconds
+
+
 def create_latencies(env: dict[str, str], requests: int) -> list[float]:
     """Return ``productCreate`` latencies (ms) through a gunicorn server of the newest release."""
     from zerodowntime.services import free_port
@@ -293,6 +306,7 @@ def main() -> None:
         with watched(url) as first:
             migrate["0.1.1"] = zdt(env, "migrate", "--release", "0.1.1", release="0.1.1")
         baseline = bare_update(url)  # not watched: it locks every row on purpose
+        slug_floor = bare_slug_update(url)
         with watched(url) as second:
             backfill = {name: run_backfill(env, name) for name in BACKFILLS}
             migrate["0.2.0"] = zdt(env, "migrate", "--release", "0.2.0", release="0.2.0")
@@ -310,6 +324,8 @@ def main() -> None:
         backfill_rows_per_second={name: rate(s) for name, s in backfill.items()},
         created_at_backfill_vs_bare_update=round(baseline / backfill["product_created_at"], 2),
         slug_backfill_vs_bare_update=round(baseline / backfill["product_slug"], 2),
+        bare_slug_update_rows_per_second=rate(slug_floor),
+        slug_backfill_vs_bare_slug_update=round(slug_floor / backfill["product_slug"], 2),
         longest_blocking_lock_ms=round(longest_ms, 1),
         longest_blocking_lock_statement=statement,
         canary_max_read_ms=round(max(read_ms), 1),
