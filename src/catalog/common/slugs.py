@@ -10,7 +10,6 @@ skipped by reserving further numbers.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -18,14 +17,10 @@ from functools import lru_cache
 from django.db import IntegrityError, connection
 from django.utils.text import slugify
 
-from catalog.common.errors import ApiError, ErrorCode
-
-SLUG_MAX_LENGTH = 255
 BASE_MAX_LENGTH = 200
 FALLBACK_BASE = "product"
 PRODUCT_TABLE = "product_product"
 COUNTER_TABLE = "product_slugcounter"
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 
 @lru_cache(maxsize=65_536)
@@ -98,17 +93,6 @@ def bulk_unique_slugs(names: Sequence[str]) -> list[str]:
 def unique_slug(name: str) -> str:
     """Return a new unique slug for one product named ``name``."""
     return bulk_unique_slugs([name])[0]
-
-
-def clean_slug(slug: str) -> str:
-    """Return a slug given by a client; raise ``INVALID_SLUG`` when it is not a valid slug."""
-    cleaned = slug.strip()
-    if not cleaned or len(cleaned) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(cleaned):
-        raise ApiError(
-            ErrorCode.INVALID_SLUG,
-            f"`slug` must be 1-{SLUG_MAX_LENGTH} lowercase letters, digits, '-' or '_'.",
-        )
-    return cleaned
 
 
 def is_slug_conflict(error: IntegrityError) -> bool:

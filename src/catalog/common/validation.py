@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from catalog.common.errors import ApiError, ErrorCode
 
 NAME_MAX_LENGTH = 250
+SLUG_MAX_LENGTH = 255
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 
 def clean_name(name: str) -> str:
@@ -42,3 +45,14 @@ def clean_description(description: Any) -> Any:
             ErrorCode.INVALID_DESCRIPTION, "`description` must not contain NUL characters."
         )
     return description
+
+
+def clean_slug(slug: str) -> str:
+    """Return a slug given by a client; raise ``INVALID_SLUG`` when it is not a valid slug."""
+    cleaned = slug.strip()
+    if not cleaned or len(cleaned) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(cleaned):
+        raise ApiError(
+            ErrorCode.INVALID_SLUG,
+            f"`slug` must be 1-{SLUG_MAX_LENGTH} lowercase letters, digits, '-' or '_'.",
+        )
+    return cleaned

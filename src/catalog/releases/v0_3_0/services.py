@@ -7,8 +7,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.common.errors import ApiError, ErrorCode
-from catalog.common.slugs import clean_slug, is_slug_conflict, unique_slug
-from catalog.common.validation import clean_description, clean_name
+from catalog.common.slugs import is_slug_conflict, unique_slug
+from catalog.common.validation import clean_description, clean_name, clean_slug
 from catalog.releases.v0_3_0.models import Product
 
 UNSET: Any = object()
