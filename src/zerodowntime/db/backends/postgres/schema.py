@@ -9,11 +9,14 @@ under the lock timeout, retrying with back-off (see :mod:`zerodowntime.ddl`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
+from django.db import DatabaseError
 from django.db.backends.postgresql.schema import (
     DatabaseSchemaEditor as PostgresDatabaseSchemaEditor,
 )
@@ -70,6 +73,33 @@ class DatabaseSchemaEditor(DatabaseSchemaEditorMixin, RetryingExecuteMixin):
         super().__init__(connection, collect_sql=collect_sql, atomic=atomic)
         if collect_sql:
             self.collected_sql.append(f"SET lock_timeout TO '{self.ddl_policy.lock_timeout}';")
+
+    def __enter__(self) -> DatabaseSchemaEditor:
+        """Keep index builds to one core so the application's queries keep the others."""
+        editor = super().__enter__()
+        if not self.collect_sql:
+            workers = str(getattr(settings, "ZDT_DDL_MAINTENANCE_WORKERS", 0))
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('max_parallel_maintenance_workers'),"
+                    " set_config('max_parallel_maintenance_workers', %s, false)",
+                    [workers],
+                )
+                self._previous_maintenance_workers = cursor.fetchone()[0]
+        return editor
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        """Restore the session's parallel maintenance workers."""
+        previous = getattr(self, "_previous_maintenance_workers", None)
+        try:
+            super().__exit__(exc_type, exc_value, traceback)
+        finally:
+            if previous is not None and self.connection.connection is not None:
+                with contextlib.suppress(DatabaseError), self.connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('max_parallel_maintenance_workers', %s, false)",
+                        [previous],
+                    )
 
     @contextmanager
     def _set_operation_timeout(

@@ -111,3 +111,17 @@ def test_editor_keeps_the_migration_atomic_flag() -> None:
     assert connection.schema_editor(atomic=True).atomic_requested is True
     assert connection.schema_editor(atomic=False).atomic_requested is False
     assert connection.schema_editor(atomic=True).atomic_migration is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_builds_use_one_core_and_the_session_setting_comes_back() -> None:
+    def workers() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_maintenance_workers")
+            return cursor.fetchone()[0]
+
+    before = workers()
+    with connection.schema_editor() as editor:
+        assert workers() == "0"
+        assert editor is not None
+    assert workers() == before
