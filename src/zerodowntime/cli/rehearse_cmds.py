@@ -112,6 +112,8 @@ def rehearse(
             console.print(f"integrity: [{colour}]{check.status:<7}[/] {check.name}: {check.detail}")
         json_path, html_path = write_report(result, workdir)
         console.print(f"report: {html_path} and {json_path}")
+        for refusal in result.refusals:
+            console.print(f"migration refused by a guard: {refusal}", markup=False)
         groups = error_groups(result)
         if groups:
             heading = "errors old clients got" if result.skip else "failed requests"

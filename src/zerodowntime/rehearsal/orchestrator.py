@@ -70,6 +70,7 @@ class RehearsalResult:
     lock_samples: list[LockSample] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     background: list[BackgroundProgress] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -242,7 +243,8 @@ class _Run:
                 )
             time.sleep(0.5)
 
-    def upgrade(self, cluster: Cluster, current: str, release: str) -> None:
+    def upgrade(self, cluster: Cluster, current: str, release: str) -> bool:
+        """Take one step of the procedure; return False when a skip's migrate was refused."""
         plan_upgrade(
             self.manifest.versions,
             current=current,
@@ -255,7 +257,19 @@ class _Run:
         cluster.stop_workers()
         phase.detail["stop_workers_seconds"] = round(time.monotonic() - began, 3)
         began = time.monotonic()
-        self.command(release, ["migrate", "--release", release], f"migrate-{release}")
+        try:
+            self.command(release, ["migrate", "--release", release], f"migrate-{release}")
+        except RehearsalError as exc:
+            if not self.skip:
+                raise
+            # A guard of the migrations refused the jump: the old release keeps serving.
+            reason = str(exc).strip().splitlines()[-1]
+            phase.detail["refused"] = reason
+            self.result.refusals.append(f"migrate {release}: {reason}")
+            cluster.start_worker(current)
+            self.begin(f"refused {release}", "after", current)
+            time.sleep(self.config.phase_seconds)
+            return False
         phase.detail["migration_seconds"] = round(time.monotonic() - began, 3)
         phase = self.begin(f"background {release}", "background", release)
         began = time.monotonic()
@@ -269,6 +283,7 @@ class _Run:
         self.traffic.set_mix(self.mix(release, current))
         self.begin(f"after {release}", "after", release)
         time.sleep(self.config.phase_seconds)
+        return True
 
     def run(self) -> RehearsalResult:
         config, path = self.config, list(self.config.path)
@@ -295,7 +310,8 @@ class _Run:
                 time.sleep(config.phase_seconds)
                 for current, release in zip(path, path[1:], strict=False):
                     self.traffic.set_mix(self.mix(current, None))
-                    self.upgrade(cluster, current, release)
+                    if not self.upgrade(cluster, current, release):
+                        break
                 self.traffic.stop()
                 self.end_phase()
         finally:

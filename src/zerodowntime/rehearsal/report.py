@@ -52,6 +52,7 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
         "config": config,
         "skip": result.skip,
         "passed": result.passed,
+        "refusals": result.refusals,
         "seconds": result.seconds,
         "phases": [asdict(p) for p in result.phases],
         "summary": [s.as_dict() for s in stats],
@@ -184,6 +185,10 @@ def to_html(result: RehearsalResult) -> str:
             f"<p>{_plain(kind)}; {config.rows} rows, {config.rate:g} requests/s,"
             f" {config.phase_seconds:g} s per phase; started {_plain(result.started_at)},"
             f" {len(result.records)} requests, {len(result.failed)} failed.</p>",
+            "".join(
+                f'<p class="failed">Migration refused by a guard: {_plain(refusal)}</p>'
+                for refusal in result.refusals
+            ),
             timeline_svg(result),
             "<h2>Phases</h2>",
             _table(

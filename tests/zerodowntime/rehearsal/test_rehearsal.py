@@ -121,7 +121,13 @@ def test_skip_path_shows_the_errors_old_clients_get(tmp_path: Path) -> None:
     baseline = [r for r in result.records if r.phase == "baseline 0.1.0"]
     assert baseline and all(r.ok for r in baseline)
     failed = result.failed
-    assert failed, "jumping over two releases must break the old release"
-    assert {r.client_release for r in failed} == {"0.1.0"}
-    assert any(r.phase == "migrate 0.3.0" or r.phase == "background 0.3.0" for r in failed)
+    # Either the jump goes through and the old release breaks, or a guard of the migrations
+    # (unfinished backfill, NULLs left) sees the old release still writing and refuses it.
+    assert failed or result.refusals, "jumping over two releases must not pass unnoticed"
+    if result.refusals:
+        assert not failed, "the refused jump stopped before anything broke the old release"
+        assert any("still" in refusal or "NULL" in refusal for refusal in result.refusals)
+    else:
+        assert {r.client_release for r in failed} == {"0.1.0"}
+        assert any(r.phase in ("migrate 0.3.0", "background 0.3.0") for r in failed)
     assert result.passed, "a skip path passes when only requests failed and the data is intact"
