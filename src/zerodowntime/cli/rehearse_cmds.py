@@ -130,7 +130,13 @@ def rehearse(
                 if result.failed and not result.skip
                 else "an integrity check failed"
             )
-        verdict = "skip path: failures expected" if result.skip else "zero failed requests"
+        verdict = (
+            "skip path: refused by a guard, the old release kept serving"
+            if result.refusals
+            else "skip path: failures expected"
+            if result.skip
+            else "zero failed requests"
+        )
         console.print(f"{len(result.records)} requests, {len(result.failed)} failed ({verdict}).")
 
 
