@@ -18,8 +18,8 @@ from typing import Any
 from zerodowntime.rehearsal.orchestrator import RehearsalResult
 from zerodowntime.rehearsal.summary import PhaseStats, phase_stats
 
-WIDTH, HEIGHT = 1100, 380
-LEFT, RIGHT, TOP, BOTTOM = 60, 20, 30, 40
+WIDTH, HEIGHT = 1100, 400
+LEFT, RIGHT, TOP, BOTTOM = 60, 20, 52, 40
 MAX_OK_POINTS = 20_000
 SCHEME = re.compile(r"https?://", re.IGNORECASE)
 
@@ -91,7 +91,7 @@ def timeline_svg(result: RehearsalResult) -> str:
             f'<rect x="{x1:.1f}" y="{TOP}" width="{max(x2 - x1, 0.5):.1f}"'
             f' height="{HEIGHT - TOP - BOTTOM}" fill="{fill}"><title>{_plain(phase.name)}'
             f"</title></rect>"
-            f'<text x="{x1 + 2:.1f}" y="{TOP - 4 - 10 * (number % 2)}" font-size="10">'
+            f'<text x="{x1 + 2:.1f}" y="{TOP - 4 - 11 * (number % 4)}" font-size="10">'
             f"{_plain(phase.name)}</text>"
         )
     for ms in (1, 10, 100, 1000, 10000):
