@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.common.slugs import PRODUCT_TABLE, bulk_unique_slugs
+from catalog.common.slugs import PRODUCT_TABLE, bulk_unique_slugs, fill_slugs
 from zerodowntime.background.base import Backfill, SqlBackfill
 
 
@@ -32,7 +32,11 @@ class SlugBackfill(Backfill):
     pending_condition = "slug IS NULL"
 
     def process_batch(self, cursor: Any, lower: int, upper: int) -> int:
-        """Slug the rows ``lower < id <= upper`` that have none; return how many were set."""
+        """Slug the rows ``lower < id <= upper`` that have none; return how many were set.
+
+        Most rows are done by one statement (``fill_slugs``); the few whose slug is taken go
+        through ``bulk_unique_slugs``, which checks candidates before writing them.
+        """
         cursor.execute(
             f"SELECT id, name FROM {PRODUCT_TABLE}"
             " WHERE id > %s AND id <= %s AND slug IS NULL ORDER BY id",
@@ -41,6 +45,10 @@ class SlugBackfill(Backfill):
         rows = cursor.fetchall()
         if not rows:
             return 0
+        filled = fill_slugs(cursor, rows, lower, upper)
+        rows = [(pk, name) for pk, name in rows if pk not in filled]
+        if not rows:
+            return len(filled)
         slugs = bulk_unique_slugs([name for _, name in rows])
         cursor.execute(
             f"UPDATE {PRODUCT_TABLE} AS product SET slug = fill.slug"
@@ -49,4 +57,4 @@ class SlugBackfill(Backfill):
             " AND product.slug IS NULL",
             [[pk for pk, _ in rows], slugs, lower, upper],
         )
-        return int(cursor.rowcount)
+        return len(filled) + int(cursor.rowcount)

@@ -57,3 +57,25 @@ def test_backfills_fill_every_row_once_and_are_idempotent() -> None:
     before = column("SELECT slug FROM product_product ORDER BY id")
     run_backfill("product_slug")
     assert column("SELECT slug FROM product_product ORDER BY id") == before
+
+
+def test_slug_numbers_follow_id_order_and_skip_taken_slugs() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO product_product (name, created, slug)"
+            " VALUES ('Hand-made', now(), 'chair-2')"
+        )
+        cursor.execute("ALTER TABLE product_product DISABLE TRIGGER product_product_sync_created")
+        cursor.execute(
+            "INSERT INTO product_product (name, created)"
+            " SELECT name, now() FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n",
+            [["Chair", "Chair", "Desk", "Chair", "Desk"]],
+        )
+        cursor.execute("ALTER TABLE product_product ENABLE TRIGGER product_product_sync_created")
+
+    run_backfill("product_slug")
+
+    slugs = column("SELECT slug FROM product_product WHERE name <> 'Hand-made' ORDER BY id")
+    assert slugs[0] == "chair" and slugs[2] == "desk" and slugs[4] == "desk-2"
+    assert "chair-2" not in slugs
+    assert len(set(slugs)) == 5 and all(s.startswith("chair") for s in (slugs[1], slugs[3]))
