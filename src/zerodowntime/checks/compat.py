@@ -77,7 +77,7 @@ def _widening(old: str, new: str) -> bool:
     if new == "text" or new == "character varying":
         return True
     new_match = _VARCHAR.match(new)
-    return bool(new_match) and int(new_match.group(1)) >= int(old_match.group(1))
+    return new_match is not None and int(new_match.group(1)) >= int(old_match.group(1))
 
 
 def _culprit(

@@ -36,7 +36,7 @@ def model_tables(app_label: str) -> dict[str, list[ModelColumn]]:
         if meta.proxy or not meta.managed:
             continue
         tables[meta.db_table] = [
-            ModelColumn(field.column, bool(field.null), _has_default(field))
+            ModelColumn(str(field.column), bool(field.null), _has_default(field))
             for field in meta.concrete_fields
             if not getattr(field, "generated", False)
         ]

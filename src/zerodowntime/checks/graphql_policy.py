@@ -93,8 +93,8 @@ def compare_releases(older: str, older_sdl: str, newer: str, newer_sdl: str) -> 
             continue
         message = f"{change.description.rstrip('.')} (not deprecated in {older})"
         findings.append(make_finding(BREAKING, message, release=newer))
-    for change in find_dangerous_changes(old_schema, new_schema):
-        findings.append(make_finding(DANGEROUS, change.description.rstrip("."), release=newer))
+    for dangerous in find_dangerous_changes(old_schema, new_schema):
+        findings.append(make_finding(DANGEROUS, dangerous.description.rstrip("."), release=newer))
     for coordinate in sorted(deprecated_coordinates(new_schema) - deprecated):
         findings.append(make_finding(DEPRECATED, f"{coordinate} is deprecated", release=newer))
     return findings

@@ -147,7 +147,7 @@ def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = Fal
     written: list[str] = []
     if update_snapshots and snapshot_dir is not None:
         sdls = {v: f.sdl for v, f in facts.items() if f.sdl is not None}
-        written = [str(path) for path in write_snapshots(sdls, snapshot_dir)]  # type: ignore[arg-type]
+        written = [str(path) for path in write_snapshots(sdls, snapshot_dir)]
     return Report(
         findings=evaluate(chain, facts, snapshot_dir),
         releases=list(manifest.versions),

@@ -98,7 +98,9 @@ def _name(raw: str | None) -> str | None:
 
 def split_top_level(text: str) -> list[str]:
     """Split ``text`` on commas that are outside parentheses and quotes."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in text:
         if char == "'":
             quoted = not quoted

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -18,7 +18,7 @@ def migrate_to_release(
     *,
     database: str = DEFAULT_DB_ALIAS,
     verbosity: int = 1,
-    stdout: TextIO | None = None,
+    stdout: Any = None,
 ) -> str:
     """Apply the release app's migrations up to ``version``'s head, then every other app's.
 

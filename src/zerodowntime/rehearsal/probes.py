@@ -57,13 +57,13 @@ class LockProbe:
         self.sampled += 1
         if not rows:
             return None
-        longest = max(rows, key=lambda row: float(row[1] or 0))
+        longest = max(rows, key=lambda row: float(str(row[1] or 0)))
         blocked = sum(1 for row in rows if str(row[0] or "").startswith(self.request_prefix))
         found = LockSample(
             at=self.clock(),
             waiting=len(rows),
             blocked_requests=blocked,
-            longest_wait=float(longest[1] or 0),
+            longest_wait=float(str(longest[1] or 0)),
             query=str(longest[2]),
             blocker=str(longest[3]),
         )

@@ -26,11 +26,11 @@ class Command(DjangoMigrateCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
         if options.get("app_label") or manifest.newest.version == settings.ZDT_RELEASE:
-            return super().handle(*args, **options)
+            super().handle(*args, **options)
+            return
         migrate_to_release(
             settings.ZDT_RELEASE,
             database=options["database"],
             verbosity=options["verbosity"],
             stdout=self.stdout,
         )
-        return None
