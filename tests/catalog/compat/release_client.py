@@ -4,7 +4,8 @@ Only one release's models can be loaded per process, so the compatibility tests 
 module with ``ZDT_RELEASE=<version>`` and ``DATABASE_URL`` set, feed it a JSON plan on stdin,
 and read a JSON result on stdout::
 
-    {"creates": 3, "expect": [<products written earlier>], "loop_until": "<stop file>"}
+    {"creates": 3, "expect": [<products written earlier>]}
+    {"loop_until": "<stop file>", "ready_file": "<touched after each round>", "expect": []}
 
 It creates products with every argument the release knows, reads them back by id and in the
 list, updates and deletes one, then reads every product of ``expect`` and compares the values.
@@ -167,9 +168,12 @@ def main() -> None:
     client = ReleaseClient(settings.ZDT_RELEASE)
     created: list[dict[str, Any]] = []
     if plan.get("loop_until"):
-        stop = Path(plan["loop_until"])
-        while not stop.exists():
+        stop, ready = Path(plan["loop_until"]), Path(plan["ready_file"])
+        while True:
             created += client.scenario(2)
+            ready.touch()
+            if stop.exists():
+                break
     else:
         created = client.scenario(int(plan.get("creates", 3)))
     client.verify(plan.get("expect", []))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,8 +111,13 @@ def test_old_release_keeps_working_on_next_schema(
     database_url: str, old: str, new: str, tmp_path: Path
 ) -> None:
     written = walk_to(database_url, old)
-    stop = tmp_path / "stop"
-    during = start_client(database_url, old, {"loop_until": str(stop), "expect": []})
+    stop, ready = tmp_path / "stop", tmp_path / "ready"
+    plan = {"loop_until": str(stop), "ready_file": str(ready), "expect": []}
+    during = start_client(database_url, old, plan)
+    deadline = time.monotonic() + 120
+    while not ready.exists() and during.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), "the old release did not start writing"
     migrate(database_url, new)
     stop.touch()
     during_result = finish(during)
