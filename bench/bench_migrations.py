@@ -28,15 +28,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +40,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from benchlib import embedded_services, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "product_product"
@@ -58,18 +55,8 @@ def services_env() -> Iterator[dict[str, str]]:
     if env.get("DATABASE_URL") and env.get("REDIS_URL"):
         yield env
         return
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from zerodowntime import services
-
-    directory = Path(tempfile.mkdtemp(prefix="zdt-bench-"))
-    try:
-        urls = services.up(directory, durable=False)
-        env.update(DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url)
-        env["ZDT_STATE_DIR"] = str(directory)
-        yield env
-    finally:
-        services.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+    with embedded_services() as urls:
+        yield {**env, **urls}
 
 
 def zdt(env: dict[str, str], *args: str, release: str) -> float:
@@ -266,20 +253,6 @@ def create_latencies(env: dict[str, str], requests: int) -> list[float]:
         server.terminate()
         server.wait(timeout=30)
     return latencies
-
-
-def machine() -> str:
-    """Describe this machine in one line."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    return f"{os.cpu_count()} cores, {cpu}, {memory_kb / 1024 / 1024:.0f} GiB RAM"
 
 
 def percentile(values: list[float], fraction: float) -> float:

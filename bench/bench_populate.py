@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from benchlib import embedded_services, machine
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,19 +60,8 @@ def database(keep_env: bool) -> Iterator[dict[str, str]]:
         env.setdefault("REDIS_URL", UNUSED_REDIS_URL)
         yield env
         return
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from zerodowntime import services
-
-    directory = Path(tempfile.mkdtemp(prefix="zdt-bench-"))
-    try:
-        urls = services.up(directory, durable=False)
-        env.update(
-            DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url, ZDT_STATE_DIR=str(directory)
-        )
-        yield env
-    finally:
-        services.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+    with embedded_services() as urls:
+        yield {**env, **urls}
 
 
 def zdt_command() -> list[str]:
@@ -132,19 +119,6 @@ def count_rows(conn: psycopg.Connection) -> int:
     """Return the number of rows in the table."""
     row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(TABLE))).fetchone()
     return int(row[0]) if row else 0
-
-
-def machine() -> str:
-    """Return a one-line description of this machine."""
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} CPUs ({model}), {ram:.1f} GiB RAM, {platform.platform()}"
 
 
 def main() -> None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
+
+from benchlib import embedded_services
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,14 +30,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=300_000, help="rows to populate")
     parser.add_argument("--batch", type=int, default=8_000, help="rows in the explained batch")
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from zerodowntime import services
-
-    directory = Path(tempfile.mkdtemp(prefix="zdt-explain-"))
-    try:
-        urls = services.up(directory, durable=False)
-        env = dict(os.environ, DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url)
-        env.update(ZDT_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="catalog.settings")
+    with embedded_services() as urls:
+        env = dict(os.environ, **urls, ZDT_LOG_LEVEL="WARNING")
+        env["DJANGO_SETTINGS_MODULE"] = "catalog.settings"
         zdt = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
         quiet = {"check": True, "cwd": ROOT, "stdout": subprocess.DEVNULL}
         subprocess.run([*zdt, "migrate", "--release", "0.1.0"], env=env, **quiet)
@@ -54,9 +48,6 @@ def main() -> None:
 
         django.setup()
         explain(args.batch)
-    finally:
-        services.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def explain(batch: int) -> None:

@@ -1,0 +1,48 @@
+"""What the benchmarks share: their servers and a description of the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def embedded_services() -> Iterator[dict[str, str]]:
+    """Yield DATABASE_URL, REDIS_URL and ZDT_STATE_DIR of throw-away embedded servers.
+
+    The servers are non-durable (``fsync = off``, like the test suite) and are stopped, and
+    their folder removed, when the block ends.
+    """
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from zerodowntime import services
+
+    directory = Path(tempfile.mkdtemp(prefix="zdt-bench-"))
+    try:
+        urls = services.up(directory, durable=False)
+        yield {
+            "DATABASE_URL": urls.database_url,
+            "REDIS_URL": urls.redis_url,
+            "ZDT_STATE_DIR": str(directory),
+        }
+    finally:
+        services.down(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def machine() -> str:
+    """Return a one-line description of this machine."""
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} CPUs ({model}), {ram:.1f} GiB RAM, {platform.platform()}"
