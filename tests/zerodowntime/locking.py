@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from django.db import connection
@@ -88,3 +89,10 @@ def execute(sql: str, params: list[object] | None = None) -> list[tuple[object, 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def use_fast_retries(settings: Any) -> None:
+    """Use a short lock timeout and back-off so lock tests stay quick."""
+    settings.ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = "200ms"
+    settings.ZDT_DDL_RETRY_BASE_DELAY = 0.1
+    settings.ZDT_DDL_RETRY_MAX_DELAY = 0.4

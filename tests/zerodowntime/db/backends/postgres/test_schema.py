@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection, migrations, models
 from django.db.migrations.state import ModelState, ProjectState
 
-from tests.zerodowntime.locking import execute, holding
+from tests.zerodowntime.locking import execute, holding, use_fast_retries
 from zerodowntime import ddl
 from zerodowntime.db.backends.postgres.schema import DatabaseSchemaEditor
 from zerodowntime.db.introspection import IndexState, index_state
@@ -17,11 +18,9 @@ APP = "zdt_schema_test"
 
 
 @pytest.fixture(autouse=True)
-def fast_retries(settings: pytest.FixtureRequest) -> None:
-    """Use a short lock timeout and back-off so the tests stay quick."""
-    settings.ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = "200ms"
-    settings.ZDT_DDL_RETRY_BASE_DELAY = 0.1
-    settings.ZDT_DDL_RETRY_MAX_DELAY = 0.4
+def fast_retries(settings: Any) -> None:
+    """Run every test here with short lock timeouts and back-off."""
+    use_fast_retries(settings)
 
 
 @pytest.fixture
