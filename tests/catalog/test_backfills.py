@@ -79,3 +79,27 @@ def test_slug_numbers_follow_id_order_and_skip_taken_slugs() -> None:
     assert slugs[0] == "chair" and slugs[2] == "desk" and slugs[4] == "desk-2"
     assert "chair-2" not in slugs
     assert len(set(slugs)) == 5 and all(s.startswith("chair") for s in (slugs[1], slugs[3]))
+
+
+def test_ascii_and_accented_names_of_one_base_are_numbered_together_in_id_order() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE product_product DISABLE TRIGGER product_product_sync_created")
+        cursor.execute(
+            "INSERT INTO product_product (name, created)"
+            " SELECT name, now() FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n",
+            [["Café", "Cafe", "CAFÉ", "cafe!", "☃", "Crème Brûlée", "creme  brulee", "?"]],
+        )
+        cursor.execute("ALTER TABLE product_product ENABLE TRIGGER product_product_sync_created")
+
+    run_backfill("product_slug")
+
+    assert column("SELECT slug FROM product_product ORDER BY id") == [
+        "cafe",
+        "cafe-2",
+        "cafe-3",
+        "cafe-4",
+        "product",
+        "creme-brulee",
+        "creme-brulee-2",
+        "product-2",
+    ]

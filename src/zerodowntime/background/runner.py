@@ -18,6 +18,10 @@ from zerodowntime.background.locks import backfill_lock
 from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.records import ensure_record
 from zerodowntime.background.registry import get_backfill
+from zerodowntime.background.statistics import (
+    analyze_if_mostly_changed,
+    analyze_if_never_analyzed,
+)
 from zerodowntime.background.tuning import next_batch_size
 
 logger = logging.getLogger(__name__)
@@ -85,6 +89,8 @@ class BatchRunner:
         previous_straggler: int | None = None
         try:
             self._begin()
+            done_before = self.record.rows_done
+            analyzed = False
             while time_budget is None or time.monotonic() - started < time_budget:
                 if self._batch_with_retries():
                     if progress:
@@ -93,6 +99,13 @@ class BatchRunner:
                         last_log = time.monotonic()
                         self._log_progress()
                     continue
+                if not analyzed:
+                    analyzed = analyze_if_mostly_changed(
+                        self.connection,
+                        self.backfill.table,
+                        self.backfill.name,
+                        self.record.rows_done - done_before,
+                    )
                 straggler = self._first_straggler()
                 if straggler is None:
                     self._finish()
@@ -115,26 +128,6 @@ class BatchRunner:
         if progress:
             progress(self.record)
         return self.record
-
-    def _analyze_if_never_analyzed(self) -> None:
-        """Give the planner statistics of a freshly loaded table.
-
-        Without them PostgreSQL may plan a batch's join as a scan of the whole table, which
-        makes every batch cost as much as the table is big.
-        """
-        table = self.backfill.table
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT last_analyze IS NULL AND last_autoanalyze IS NULL"
-                " FROM pg_stat_user_tables WHERE relid = to_regclass(%s)",
-                [table],
-            )
-            row = cursor.fetchone()
-            if row and row[0]:
-                logger.info(
-                    "%s: analyzing %s first (it has no statistics)", self.record.name, table
-                )
-                cursor.execute(f"ANALYZE {self.connection.ops.quote_name(table)}")
 
     # -- one batch ------------------------------------------------------------------------------
 
@@ -216,23 +209,24 @@ class BatchRunner:
         return None if lowest is None else int(lowest) - 1
 
     def _upper_bound(self, cursor: Any, lower: int, size: int) -> int | None:
-        """Return the pk that ends a batch of ``size`` rows after ``lower`` (None: nothing left)."""
+        """Return the pk that ends a batch of at most ``size`` rows after ``lower``.
+
+        The batch spans ``size`` pk values from the first pk after ``lower`` (a gap in the
+        keys makes it smaller, never empty), up to the largest pk: two index probes, where
+        counting ``size`` rows with OFFSET would read them all once more. None: nothing left.
+        """
         table, pk = self.backfill.quoted_table(cursor), self.backfill.quoted_pk(cursor)
-        cursor.execute(
-            f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk} LIMIT 1 OFFSET %s",
-            [lower, max(size, 1) - 1],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute(f"SELECT max({pk}) FROM {table} WHERE {pk} > %s", [lower])
-            row = cursor.fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table} WHERE {pk} > %s", [lower])
+        first, last = cursor.fetchone()
+        if first is None:
+            return None
+        return min(int(first) + max(size, 1) - 1, int(last))
 
     # -- start, end, failure --------------------------------------------------------------------
 
     def _begin(self) -> None:
         """Mark the record running, count the attempt and estimate the rows left."""
-        self._analyze_if_never_analyzed()
+        analyze_if_never_analyzed(self.connection, self.backfill.table, self.backfill.name)
         record = self.record
         with transaction.atomic(using=self.using):
             record = (

@@ -35,6 +35,18 @@ def test_keyset_batches_fill_every_row_exactly_once(items: ItemsTable) -> None:
     assert all(10 <= size <= 200 for _, size in seen)
 
 
+def test_a_wide_gap_in_the_keys_costs_no_empty_batches(items: ItemsTable) -> None:
+    ids = [*range(1, 101), *range(10_000_001, 10_000_101)]
+    items.create(ids)
+    seen: list[int | None] = []
+
+    record = run_backfill("test_counter", progress=lambda r: seen.append(r.cursor))
+
+    assert items.histogram() == {1: 200}
+    assert record.cursor == 10_000_100
+    assert len(seen) <= 12  # 200 rows in batches of 20 and more, none spent on the gap
+
+
 def test_running_again_changes_nothing(items: ItemsTable) -> None:
     items.create(count=500)
     run_backfill("test_counter")

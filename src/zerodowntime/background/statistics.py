@@ -1,0 +1,54 @@
+"""Keep the planner's statistics of a backfilled table fit for the runner's own queries."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from zerodowntime.background.base import quote_name
+
+logger = logging.getLogger(__name__)
+
+# A run that changed at least this share of the table analyzes it before sweeping for late
+# rows: autovacuum's default ``analyze_scale_factor`` would do the same, but only later.
+CHANGED_SHARE_TO_ANALYZE = 0.1
+
+
+def analyze_if_never_analyzed(connection: Any, table: str, name: str) -> bool:
+    """Analyze ``table`` when it has no statistics yet; return True when it did.
+
+    Without them PostgreSQL may plan a batch's join as a scan of the whole table, which makes
+    every batch cost as much as the table is big.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_analyze IS NULL AND last_autoanalyze IS NULL"
+            " FROM pg_stat_user_tables WHERE relid = to_regclass(%s)",
+            [table],
+        )
+        row = cursor.fetchone()
+        if not (row and row[0]):
+            return False
+        logger.info("%s: analyzing %s first (it has no statistics)", name, table)
+        cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
+    return True
+
+
+def analyze_if_mostly_changed(connection: Any, table: str, name: str, changed: int) -> bool:
+    """Analyze ``table`` when ``changed`` rows are a tenth of it or more; True when it did.
+
+    Statistics taken before the run say that most rows are still pending, so the query that
+    looks for a pending row left behind would walk the primary key over the whole table
+    instead of using an index on the pending column.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+            [table],
+        )
+        row = cursor.fetchone()
+        if row is None or changed < CHANGED_SHARE_TO_ANALYZE * max(float(row[0]), 0.0):
+            return False
+        logger.info("%s: analyzing %s (this run changed %d rows)", name, table, changed)
+        cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
+    return True
