@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.common.slug_sql import fill_slugs
-from catalog.common.slugs import PRODUCT_TABLE, bulk_unique_slugs
+from catalog.common.slugs import PRODUCT_TABLE, bulk_unique_slugs, fill_slugs
 from zerodowntime.background.base import Backfill, SqlBackfill
 
 
@@ -35,23 +34,21 @@ class SlugBackfill(Backfill):
     def process_batch(self, cursor: Any, lower: int, upper: int) -> int:
         """Slug the rows ``lower < id <= upper`` that have none; return how many were set.
 
-        Most rows are done by one statement (``fill_slugs``); the few whose slug is taken, or
-        every row of a batch where two would collide, go through ``bulk_unique_slugs``, which
-        checks candidates before writing them.
+        Most rows are done by one statement (``fill_slugs``); the few whose slug is taken go
+        through ``bulk_unique_slugs``, which checks candidates before writing them.
         """
-        result = fill_slugs(cursor, lower, upper)
-        if result is not None and not result.left:
-            return result.filled
-        query = f"SELECT id, name FROM {PRODUCT_TABLE} WHERE id > %s AND id <= %s AND slug IS NULL"
-        params: list[Any] = [lower, upper]
-        if result is not None:
-            query += " AND id = ANY(%s::bigint[])"
-            params.append(list(result.left))
-        cursor.execute(query + " ORDER BY id", params)
+        cursor.execute(
+            f"SELECT id, name FROM {PRODUCT_TABLE}"
+            " WHERE id > %s AND id <= %s AND slug IS NULL ORDER BY id",
+            [lower, upper],
+        )
         rows = cursor.fetchall()
-        filled = 0 if result is None else result.filled
         if not rows:
-            return filled
+            return 0
+        filled = fill_slugs(cursor, rows, lower, upper)
+        rows = [(pk, name) for pk, name in rows if pk not in filled]
+        if not rows:
+            return len(filled)
         slugs = bulk_unique_slugs([name for _, name in rows])
         cursor.execute(
             f"UPDATE {PRODUCT_TABLE} AS product SET slug = fill.slug"
@@ -60,4 +57,4 @@ class SlugBackfill(Backfill):
             " AND product.slug IS NULL",
             [[pk for pk, _ in rows], slugs, lower, upper],
         )
-        return filled + int(cursor.rowcount)
+        return len(filled) + int(cursor.rowcount)

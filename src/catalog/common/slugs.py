@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 BASE_MAX_LENGTH = 200
@@ -102,3 +103,54 @@ def is_slug_conflict(error: IntegrityError) -> bool:
     return getattr(cause, "sqlstate", None) == "23505" and "slug" in (
         getattr(diag, "constraint_name", "") or str(cause)
     )
+
+
+# The numbering of ``bulk_unique_slugs`` done in one statement, for the backfill: reserve the
+# numbers of every base of a batch, number the rows of each base in id order, and write the
+# slugs that no product has yet. Rows whose slug is taken are left NULL for the careful path.
+FILL_SLUGS_SQL = f"""
+WITH input AS (
+    SELECT id, base FROM unnest(%(ids)s::bigint[], %(bases)s::text[]) AS t(id, base)
+), counts AS (
+    SELECT base, count(*) AS amount FROM input GROUP BY base
+), reserved AS (
+    INSERT INTO {COUNTER_TABLE} AS counter (base, last)
+    SELECT base, amount FROM counts
+    ON CONFLICT (base) DO UPDATE SET last = counter.last + EXCLUDED.last
+    RETURNING counter.base, counter.last
+), numbered AS (
+    SELECT input.id, input.base,
+           reserved.last - counts.amount
+               + row_number() OVER (PARTITION BY input.base ORDER BY input.id) AS number
+    FROM input JOIN counts USING (base) JOIN reserved USING (base)
+), candidate AS (
+    SELECT id, CASE WHEN number = 1 THEN base ELSE base || '-' || number END AS slug
+    FROM numbered
+)
+UPDATE {PRODUCT_TABLE} AS product SET slug = candidate.slug
+FROM candidate
+WHERE product.id = candidate.id
+    AND product.id > %(lower)s AND product.id <= %(upper)s AND product.slug IS NULL
+    AND NOT EXISTS (SELECT 1 FROM {PRODUCT_TABLE} AS other WHERE other.slug = candidate.slug)
+RETURNING product.id
+"""
+
+
+def fill_slugs(cursor: Any, rows: Sequence[tuple[int, str]], lower: int, upper: int) -> set[int]:
+    """Give the rows ``(id, name)`` their numbered slugs in one statement; return the ids set.
+
+    A slug two rows of the batch would share (a base that itself ends in ``-N``) makes the
+    statement fail as a whole: then nothing is set here, inside a savepoint.
+    """
+    params = {
+        "ids": [pk for pk, _ in rows],
+        "bases": [slug_base(name) for _, name in rows],
+        "lower": lower,
+        "upper": upper,
+    }
+    try:
+        with transaction.atomic():
+            cursor.execute(FILL_SLUGS_SQL, params)
+            return {pk for (pk,) in cursor.fetchall()}
+    except IntegrityError:
+        return set()

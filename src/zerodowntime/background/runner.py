@@ -209,18 +209,17 @@ class BatchRunner:
         return None if lowest is None else int(lowest) - 1
 
     def _upper_bound(self, cursor: Any, lower: int, size: int) -> int | None:
-        """Return the pk that ends a batch of at most ``size`` rows after ``lower``.
-
-        The batch spans ``size`` pk values from the first pk after ``lower`` (a gap in the
-        keys makes it smaller, never empty), up to the largest pk: two index probes, where
-        counting ``size`` rows with OFFSET would read them all once more. None: nothing left.
-        """
+        """Return the pk that ends a batch of ``size`` rows after ``lower`` (None: nothing left)."""
         table, pk = self.backfill.quoted_table(cursor), self.backfill.quoted_pk(cursor)
-        cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table} WHERE {pk} > %s", [lower])
-        first, last = cursor.fetchone()
-        if first is None:
-            return None
-        return min(int(first) + max(size, 1) - 1, int(last))
+        cursor.execute(
+            f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk} LIMIT 1 OFFSET %s",
+            [lower, max(size, 1) - 1],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(f"SELECT max({pk}) FROM {table} WHERE {pk} > %s", [lower])
+            row = cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     # -- start, end, failure --------------------------------------------------------------------
 
