@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import OperationalError, transaction
+
 from zerodowntime.background.base import quote_name
+from zerodowntime.background.conf import background_settings
 
 logger = logging.getLogger(__name__)
 
+# SQLSTATE of a lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 # A run that changed at least this share of the table analyzes it before sweeping for late
 # rows: autovacuum's default ``analyze_scale_factor`` would do the same, but only later.
 CHANGED_SHARE_TO_ANALYZE = 0.1
@@ -29,9 +34,8 @@ def analyze_if_never_analyzed(connection: Any, table: str, name: str) -> bool:
         row = cursor.fetchone()
         if not (row and row[0]):
             return False
-        logger.info("%s: analyzing %s first (it has no statistics)", name, table)
-        cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
-    return True
+    logger.info("%s: analyzing %s first (it has no statistics)", name, table)
+    return analyze(connection, table, name)
 
 
 def analyze_if_mostly_changed(connection: Any, table: str, name: str, changed: int) -> bool:
@@ -49,6 +53,26 @@ def analyze_if_mostly_changed(connection: Any, table: str, name: str, changed: i
         row = cursor.fetchone()
         if row is None or changed < CHANGED_SHARE_TO_ANALYZE * max(float(row[0]), 0.0):
             return False
-        logger.info("%s: analyzing %s (this run changed %d rows)", name, table, changed)
-        cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
+    logger.info("%s: analyzing %s (this run changed %d rows)", name, table, changed)
+    return analyze(connection, table, name)
+
+
+def analyze(connection: Any, table: str, name: str) -> bool:
+    """Analyze ``table`` under the background lock timeout; False when its lock was not free.
+
+    ANALYZE waits for SHARE UPDATE EXCLUSIVE, which a concurrent index build or VACUUM holds
+    for long: statistics are worth a short wait, never a stuck worker.
+    """
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [background_settings().lock_timeout],
+            )
+            cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        logger.warning("%s: %s is locked, going on without analyzing it", name, table)
+        return False
     return True
