@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from zerodowntime.background.base import Backfill
 from zerodowntime.background.conf import BackgroundSettings, background_settings
+from zerodowntime.background.constants import LOCK_NOT_AVAILABLE, QUERY_CANCELED
 from zerodowntime.background.exceptions import BackfillError, BackfillFailed
 from zerodowntime.background.locks import backfill_lock
 from zerodowntime.background.models import BackgroundMigration
@@ -29,8 +30,8 @@ logger = logging.getLogger(__name__)
 Status = BackgroundMigration.Status
 Progress = Callable[[BackgroundMigration], None]
 
-# SQLSTATEs of a lock_timeout (55P03) and a statement_timeout (57014): retried with smaller batches.
-RETRYABLE_SQLSTATES = {"55P03", "57014"}
+# A lock_timeout or a statement_timeout is retried with smaller batches.
+RETRYABLE_SQLSTATES = {LOCK_NOT_AVAILABLE, QUERY_CANCELED}
 TIMEOUT_RETRIES = 5
 LOG_EVERY_SECONDS = 10.0
 

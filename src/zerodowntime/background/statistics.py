@@ -9,11 +9,10 @@ from django.db import OperationalError, transaction
 
 from zerodowntime.background.base import quote_name
 from zerodowntime.background.conf import background_settings
+from zerodowntime.background.constants import LOCK_NOT_AVAILABLE
 
 logger = logging.getLogger(__name__)
 
-# SQLSTATE of a lock_timeout.
-LOCK_NOT_AVAILABLE = "55P03"
 # A run that changed at least this share of the table analyzes it before sweeping for late
 # rows: autovacuum's default ``analyze_scale_factor`` would do the same, but only later.
 CHANGED_SHARE_TO_ANALYZE = 0.1
