@@ -106,6 +106,7 @@ class BatchRunner:
                         self.backfill.table,
                         self.backfill.name,
                         self.record.rows_done - done_before,
+                        lock_timeout=self.conf.lock_timeout,
                     )
                 straggler = self._first_straggler()
                 if straggler is None:
@@ -226,7 +227,12 @@ class BatchRunner:
 
     def _begin(self) -> None:
         """Mark the record running, count the attempt and estimate the rows left."""
-        analyze_if_never_analyzed(self.connection, self.backfill.table, self.backfill.name)
+        analyze_if_never_analyzed(
+            self.connection,
+            self.backfill.table,
+            self.backfill.name,
+            lock_timeout=self.conf.lock_timeout,
+        )
         record = self.record
         with transaction.atomic(using=self.using):
             record = (

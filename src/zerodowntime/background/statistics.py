@@ -18,7 +18,9 @@ logger = logging.getLogger(__name__)
 CHANGED_SHARE_TO_ANALYZE = 0.1
 
 
-def analyze_if_never_analyzed(connection: Any, table: str, name: str) -> bool:
+def analyze_if_never_analyzed(
+    connection: Any, table: str, name: str, *, lock_timeout: str | None = None
+) -> bool:
     """Analyze ``table`` when it has no statistics yet; return True when it did.
 
     Without them PostgreSQL may plan a batch's join as a scan of the whole table, which makes
@@ -34,10 +36,12 @@ def analyze_if_never_analyzed(connection: Any, table: str, name: str) -> bool:
         if not (row and row[0]):
             return False
     logger.info("%s: analyzing %s first (it has no statistics)", name, table)
-    return analyze(connection, table, name)
+    return analyze(connection, table, name, lock_timeout=lock_timeout)
 
 
-def analyze_if_mostly_changed(connection: Any, table: str, name: str, changed: int) -> bool:
+def analyze_if_mostly_changed(
+    connection: Any, table: str, name: str, changed: int, *, lock_timeout: str | None = None
+) -> bool:
     """Analyze ``table`` when ``changed`` rows are a tenth of it or more; True when it did.
 
     Statistics taken before the run say that most rows are still pending, so the query that
@@ -53,11 +57,13 @@ def analyze_if_mostly_changed(connection: Any, table: str, name: str, changed: i
         if row is None or changed < CHANGED_SHARE_TO_ANALYZE * max(float(row[0]), 0.0):
             return False
     logger.info("%s: analyzing %s (this run changed %d rows)", name, table, changed)
-    return analyze(connection, table, name)
+    return analyze(connection, table, name, lock_timeout=lock_timeout)
 
 
-def analyze(connection: Any, table: str, name: str) -> bool:
-    """Analyze ``table`` under the background lock timeout; False when its lock was not free.
+def analyze(connection: Any, table: str, name: str, *, lock_timeout: str | None = None) -> bool:
+    """Analyze ``table`` under ``lock_timeout``; False when its lock was not free.
+
+    Without ``lock_timeout`` the background migrations' setting applies.
 
     ANALYZE waits for SHARE UPDATE EXCLUSIVE, which a concurrent index build or VACUUM holds
     for long: statistics are worth a short wait, never a stuck worker.
@@ -66,7 +72,7 @@ def analyze(connection: Any, table: str, name: str) -> bool:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('lock_timeout', %s, true)",
-                [background_settings().lock_timeout],
+                [lock_timeout or background_settings().lock_timeout],
             )
             cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
     except OperationalError as exc:
