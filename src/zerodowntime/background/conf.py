@@ -21,6 +21,7 @@ class BackgroundSettings:
     stale_seconds: float = 30.0
     retry_delay_seconds: float = 30.0
     enqueue_timeout: float = 2.0
+    vacuum_when_done: bool = True
     celery_app: str | None = None
 
 
@@ -35,6 +36,7 @@ _NAMES = {
     "stale_seconds": "ZDT_BACKGROUND_STALE_SECONDS",
     "retry_delay_seconds": "ZDT_BACKGROUND_RETRY_DELAY",
     "enqueue_timeout": "ZDT_BACKGROUND_ENQUEUE_TIMEOUT",
+    "vacuum_when_done": "ZDT_BACKGROUND_VACUUM",
     "celery_app": "ZDT_CELERY_APP",
 }
 

@@ -16,13 +16,14 @@ from zerodowntime.background.conf import BackgroundSettings, background_settings
 from zerodowntime.background.constants import LOCK_NOT_AVAILABLE, QUERY_CANCELED
 from zerodowntime.background.exceptions import BackfillError, BackfillFailed
 from zerodowntime.background.locks import backfill_lock
+from zerodowntime.background.maintenance import (
+    analyze_if_mostly_changed,
+    analyze_if_never_analyzed,
+    vacuum_if_mostly_changed,
+)
 from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.records import ensure_record
 from zerodowntime.background.registry import get_backfill
-from zerodowntime.background.statistics import (
-    analyze_if_mostly_changed,
-    analyze_if_never_analyzed,
-)
 from zerodowntime.background.tuning import next_batch_size
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class BatchRunner:
                     )
                 straggler = self._first_straggler()
                 if straggler is None:
+                    self._vacuum()
                     self._finish()
                     break
                 if straggler == previous_straggler:
@@ -297,6 +299,21 @@ class BatchRunner:
     def _rewind(self, cursor: int) -> None:
         """Move the cursor back so the next batches sweep rows committed late."""
         self._update(cursor=cursor)
+
+    def _vacuum(self) -> None:
+        """VACUUM the table before the record says done, when the backfill changed much of it.
+
+        Before, not after: whoever waits for ``done`` (the next release's migration) must not
+        meet this VACUUM's lock, nor autovacuum's one on the same dead rows.
+        """
+        if self.conf.vacuum_when_done:
+            vacuum_if_mostly_changed(
+                self.connection,
+                self.backfill.table,
+                self.backfill.name,
+                self.record.rows_done,
+                lock_timeout=self.conf.lock_timeout,
+            )
 
     def _finish(self) -> None:
         """Mark the record done."""

@@ -1,4 +1,9 @@
-"""Keep the planner's statistics of a backfilled table fit for the runner's own queries."""
+"""Look after a backfilled table: statistics for the runner's own queries, VACUUM at the end.
+
+Both wait for SHARE UPDATE EXCLUSIVE, which a concurrent index build or VACUUM holds for long,
+so both run under a short lock timeout and are skipped (with a warning) when it expires:
+maintenance is worth a short wait, never a stuck worker.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ from zerodowntime.background.constants import LOCK_NOT_AVAILABLE
 logger = logging.getLogger(__name__)
 
 # A run that changed at least this share of the table analyzes it before sweeping for late
-# rows: autovacuum's default ``analyze_scale_factor`` would do the same, but only later.
-CHANGED_SHARE_TO_ANALYZE = 0.1
+# rows, and a backfill that did vacuums it when it is done: autovacuum's default scale factors
+# (0.1 to analyze, 0.2 to vacuum) would do the same, but at a time of its choosing.
+CHANGED_SHARE = 0.1
 
 
 def analyze_if_never_analyzed(
@@ -48,25 +54,54 @@ def analyze_if_mostly_changed(
     looks for a pending row left behind would walk the primary key over the whole table
     instead of using an index on the pending column.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-            [table],
-        )
-        row = cursor.fetchone()
-        if row is None or changed < CHANGED_SHARE_TO_ANALYZE * max(float(row[0]), 0.0):
-            return False
+    if not mostly_changed(connection, table, changed):
+        return False
     logger.info("%s: analyzing %s (this run changed %d rows)", name, table, changed)
     return analyze(connection, table, name, lock_timeout=lock_timeout)
+
+
+def vacuum_if_mostly_changed(
+    connection: Any, table: str, name: str, changed: int, *, lock_timeout: str | None = None
+) -> bool:
+    """VACUUM ``table`` when a backfill changed a tenth of it or more; True when it did.
+
+    A backfill leaves a dead version of every row it changed. Left to autovacuum, that VACUUM
+    starts whenever autovacuum next looks, for instance while the next release migrates: a
+    DDL statement that needs ACCESS EXCLUSIVE then waits until autovacuum gives way (after
+    ``deadlock_timeout``, 1 s by default), and the application's queries queue behind it.
+    """
+    if not mostly_changed(connection, table, changed):
+        return False
+    logger.info("%s: vacuuming %s (the backfill changed %d rows)", name, table, changed)
+    timeout = lock_timeout or background_settings().lock_timeout
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [timeout])
+        try:
+            cursor.execute(f"VACUUM {quote_name(cursor, table)}")  # never inside a transaction
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            logger.warning("%s: %s is locked, leaving its VACUUM to autovacuum", name, table)
+            return False
+        finally:
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [previous])
+    return True
+
+
+def mostly_changed(connection: Any, table: str, changed: int) -> bool:
+    """Return True when ``changed`` rows are at least ``CHANGED_SHARE`` of ``table``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    return row is not None and changed >= CHANGED_SHARE * max(float(row[0]), 0.0)
 
 
 def analyze(connection: Any, table: str, name: str, *, lock_timeout: str | None = None) -> bool:
     """Analyze ``table`` under ``lock_timeout``; False when its lock was not free.
 
     Without ``lock_timeout`` the background migrations' setting applies.
-
-    ANALYZE waits for SHARE UPDATE EXCLUSIVE, which a concurrent index build or VACUUM holds
-    for long: statistics are worth a short wait, never a stuck worker.
     """
     try:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:

@@ -1,0 +1,128 @@
+"""A backfill that changed much of its table analyzes it before the late-row sweep and
+vacuums it before it is done; neither waits long for the table's lock."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from tests.zerodowntime.background.fixtures import ItemsTable
+from zerodowntime.background.maintenance import (
+    analyze_if_mostly_changed,
+    vacuum_if_mostly_changed,
+)
+from zerodowntime.background.runner import run_backfill
+
+
+def table_stat(table: str, column: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM pg_stat_user_tables WHERE relid = to_regclass(%s)", [table]
+        )
+        return int(cursor.fetchone()[0])
+
+
+def analyze_count(table: str) -> int:
+    return table_stat(table, "analyze_count")
+
+
+def vacuum_count(table: str) -> int:
+    return table_stat(table, "vacuum_count")
+
+
+def lock_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        return str(cursor.fetchone()[0])
+
+
+def test_a_run_over_the_whole_table_analyzes_it_again(items: ItemsTable) -> None:
+    items.create(count=300)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {items.name}")
+    before = analyze_count(items.name)
+
+    run_backfill("test_counter")
+
+    assert analyze_count(items.name) == before + 1
+
+
+def test_a_small_change_to_a_big_table_is_not_worth_an_analyze(items: ItemsTable) -> None:
+    items.create(count=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {items.name}")
+    before = analyze_count(items.name)
+
+    assert not analyze_if_mostly_changed(connection, items.name, "test_counter", changed=99)
+    assert analyze_if_mostly_changed(connection, items.name, "test_counter", changed=100)
+    assert analyze_count(items.name) == before + 1
+
+
+def test_a_table_locked_by_an_index_build_is_not_waited_for(
+    items: ItemsTable, settings: pytest.FixtureRequest
+) -> None:
+    items.create(count=100)
+    settings.ZDT_BACKGROUND_LOCK_TIMEOUT = "50ms"
+    before = analyze_count(items.name)
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute(f"LOCK TABLE {items.name} IN SHARE UPDATE EXCLUSIVE MODE")  # as CIC does
+        started = time.monotonic()
+
+        assert not analyze_if_mostly_changed(connection, items.name, "test_counter", changed=100)
+
+        assert time.monotonic() - started < 1.0
+    assert analyze_count(items.name) == before
+    assert run_backfill("test_counter").status == "done"
+
+
+def test_a_finished_backfill_over_the_whole_table_vacuums_it(items: ItemsTable) -> None:
+    items.create(count=300)
+    before = vacuum_count(items.name)
+
+    record = run_backfill("test_counter")
+
+    assert record.status == "done"
+    assert vacuum_count(items.name) == before + 1
+
+
+def test_the_vacuum_can_be_turned_off(items: ItemsTable, settings: pytest.FixtureRequest) -> None:
+    items.create(count=300)
+    settings.ZDT_BACKGROUND_VACUUM = False
+    before = vacuum_count(items.name)
+
+    assert run_backfill("test_counter").status == "done"
+
+    assert vacuum_count(items.name) == before
+
+
+def test_a_small_change_is_left_to_autovacuum(items: ItemsTable) -> None:
+    items.create(count=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {items.name}")
+    before = vacuum_count(items.name)
+
+    assert not vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=99)
+
+    assert vacuum_count(items.name) == before
+
+
+def test_a_vacuum_does_not_wait_for_a_locked_table_and_keeps_the_session_timeout(
+    items: ItemsTable, settings: pytest.FixtureRequest
+) -> None:
+    items.create(count=100)
+    settings.ZDT_BACKGROUND_LOCK_TIMEOUT = "50ms"
+    session_timeout = lock_timeout()
+    before = vacuum_count(items.name)
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute(f"LOCK TABLE {items.name} IN SHARE UPDATE EXCLUSIVE MODE")  # as CIC does
+        started = time.monotonic()
+
+        assert not vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=100)
+
+        assert time.monotonic() - started < 1.0
+    assert vacuum_count(items.name) == before
+    assert lock_timeout() == session_timeout
+    assert run_backfill("test_counter").status == "done"
