@@ -8,6 +8,7 @@ maintenance is worth a short wait, never a stuck worker.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.db import OperationalError, transaction
@@ -74,6 +75,7 @@ def vacuum_if_mostly_changed(
         return False
     logger.info("%s: vacuuming %s (the backfill changed %d rows)", name, table, changed)
     timeout = lock_timeout or background_settings().lock_timeout
+    started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('lock_timeout')")
         previous = cursor.fetchone()[0]
@@ -87,6 +89,7 @@ def vacuum_if_mostly_changed(
             return False
         finally:
             cursor.execute("SELECT set_config('lock_timeout', %s, false)", [previous])
+    logger.info("%s: vacuumed %s in %.2f s", name, table, time.monotonic() - started)
     return True
 
 
