@@ -4,6 +4,7 @@ vacuums it before it is done; neither waits long for the table's lock."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -15,6 +16,13 @@ from zerodowntime.background.maintenance import (
     vacuum_if_mostly_changed,
 )
 from zerodowntime.background.runner import run_backfill
+
+# Each maintenance step and the pg_stat_user_tables column that counts it.
+MAINTENANCE = pytest.mark.parametrize(
+    ("maintain", "count_column"),
+    [(analyze_if_mostly_changed, "analyze_count"), (vacuum_if_mostly_changed, "vacuum_count")],
+    ids=["analyze", "vacuum"],
+)
 
 
 def table_stat(table: str, column: str) -> int:
@@ -50,34 +58,6 @@ def test_a_run_over_the_whole_table_analyzes_it_again(items: ItemsTable) -> None
     assert analyze_count(items.name) == before + 1
 
 
-def test_a_small_change_to_a_big_table_is_not_worth_an_analyze(items: ItemsTable) -> None:
-    items.create(count=1000)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {items.name}")
-    before = analyze_count(items.name)
-
-    assert not analyze_if_mostly_changed(connection, items.name, "test_counter", changed=99)
-    assert analyze_if_mostly_changed(connection, items.name, "test_counter", changed=100)
-    assert analyze_count(items.name) == before + 1
-
-
-def test_a_table_locked_by_an_index_build_is_not_waited_for(
-    items: ItemsTable, settings: pytest.FixtureRequest
-) -> None:
-    items.create(count=100)
-    settings.ZDT_BACKGROUND_LOCK_TIMEOUT = "50ms"
-    before = analyze_count(items.name)
-    with psycopg.connect(**connection.get_connection_params()) as other:
-        other.execute(f"LOCK TABLE {items.name} IN SHARE UPDATE EXCLUSIVE MODE")  # as CIC does
-        started = time.monotonic()
-
-        assert not analyze_if_mostly_changed(connection, items.name, "test_counter", changed=100)
-
-        assert time.monotonic() - started < 1.0
-    assert analyze_count(items.name) == before
-    assert run_backfill("test_counter").status == "done"
-
-
 def test_a_finished_backfill_over_the_whole_table_vacuums_it(items: ItemsTable) -> None:
     items.create(count=300)
     before = vacuum_count(items.name)
@@ -98,31 +78,39 @@ def test_the_vacuum_can_be_turned_off(items: ItemsTable, settings: pytest.Fixtur
     assert vacuum_count(items.name) == before
 
 
-def test_a_small_change_is_left_to_autovacuum(items: ItemsTable) -> None:
+@MAINTENANCE
+def test_a_tenth_of_the_table_is_the_threshold(
+    items: ItemsTable, maintain: Callable[..., bool], count_column: str
+) -> None:
     items.create(count=1000)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {items.name}")
-    before = vacuum_count(items.name)
+    before = table_stat(items.name, count_column)
 
-    assert not vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=99)
+    assert not maintain(connection, items.name, "test_counter", changed=99)
+    assert table_stat(items.name, count_column) == before
+    assert maintain(connection, items.name, "test_counter", changed=100)
+    assert table_stat(items.name, count_column) == before + 1
 
-    assert vacuum_count(items.name) == before
 
-
-def test_a_vacuum_does_not_wait_for_a_locked_table_and_keeps_the_session_timeout(
-    items: ItemsTable, settings: pytest.FixtureRequest
+@MAINTENANCE
+def test_a_table_locked_by_an_index_build_is_not_waited_for(
+    items: ItemsTable,
+    settings: pytest.FixtureRequest,
+    maintain: Callable[..., bool],
+    count_column: str,
 ) -> None:
     items.create(count=100)
     settings.ZDT_BACKGROUND_LOCK_TIMEOUT = "50ms"
     session_timeout = lock_timeout()
-    before = vacuum_count(items.name)
+    before = table_stat(items.name, count_column)
     with psycopg.connect(**connection.get_connection_params()) as other:
         other.execute(f"LOCK TABLE {items.name} IN SHARE UPDATE EXCLUSIVE MODE")  # as CIC does
         started = time.monotonic()
 
-        assert not vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=100)
+        assert not maintain(connection, items.name, "test_counter", changed=100)
 
         assert time.monotonic() - started < 1.0
-    assert vacuum_count(items.name) == before
+    assert table_stat(items.name, count_column) == before
     assert lock_timeout() == session_timeout
     assert run_backfill("test_counter").status == "done"
