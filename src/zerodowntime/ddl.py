@@ -6,10 +6,11 @@ times out (SQLSTATE 55P03) it is retried after an exponential back-off with jitt
 application's queries run between the attempts. Inside a transaction each attempt runs in a
 savepoint, so a timed-out attempt is rolled back alone and the retry is possible.
 
-Every run leaves a :class:`StatementRecord` (attempts, time lost to lock waits, time slept,
-duration of the successful attempt). Records go to the logger ``zerodowntime.ddl``, to every
-active :func:`recording` block, and, when the ``ZDT_DDL_RECORD_FILE`` setting or environment
-variable names a file, to that file as JSON lines.
+Every run leaves a :class:`StatementRecord` (attempts, time lost to attempts that timed out,
+time slept, duration of the successful attempt, which includes any wait for its own lock).
+Records go to the logger ``zerodowntime.ddl``, to every active :func:`recording` block, and,
+when the ``ZDT_DDL_RECORD_FILE`` setting or environment variable names a file, to that file as
+JSON lines.
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def run(
             record.run_seconds = time.monotonic() - attempt_started
             record.outcome = "ok"
             logger.info(
-                "ran in %.3f s (attempt %d, %.3f s lost to lock waits): %s",
+                "ran in %.3f s, its lock wait included (attempt %d, %.3f s lost to timed-out"
+                " attempts): %s",
                 record.run_seconds,
                 record.attempts,
                 record.lock_wait_seconds,
