@@ -16,6 +16,7 @@ from django.db import OperationalError, transaction
 from zerodowntime.background.base import quote_name
 from zerodowntime.background.conf import background_settings
 from zerodowntime.background.constants import LOCK_NOT_AVAILABLE
+from zerodowntime.ddl import session_lock_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +77,14 @@ def vacuum_if_mostly_changed(
     logger.info("%s: vacuuming %s (the backfill changed %d rows)", name, table, changed)
     timeout = lock_timeout or background_settings().lock_timeout
     started = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout')")
-        previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [timeout])
-        try:
+    try:
+        with session_lock_timeout(connection, timeout), connection.cursor() as cursor:
             cursor.execute(f"VACUUM {quote_name(cursor, table)}")  # never inside a transaction
-        except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                raise
-            logger.warning("%s: %s is locked, leaving its VACUUM to autovacuum", name, table)
-            return False
-        finally:
-            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [previous])
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        logger.warning("%s: %s is locked, leaving its VACUUM to autovacuum", name, table)
+        return False
     logger.info("%s: vacuumed %s in %.2f s", name, table, time.monotonic() - started)
     return True
 

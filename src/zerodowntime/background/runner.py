@@ -79,6 +79,7 @@ class BatchRunner:
         self.using = using
         self.conf = conf or background_settings()
         self.connection = connections[using]
+        self.rows_vacuumed = 0
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -240,6 +241,8 @@ class BatchRunner:
             record = (
                 BackgroundMigration.objects.using(self.using).select_for_update().get(pk=record.pk)
             )
+            # A run of a finished backfill only sweeps late rows: it vacuums for what it changes.
+            self.rows_vacuumed = record.rows_done if record.status == Status.DONE else 0
             record.status = Status.RUNNING
             record.attempts += 1
             record.started_at = record.started_at or timezone.now()
@@ -311,7 +314,7 @@ class BatchRunner:
                 self.connection,
                 self.backfill.table,
                 self.backfill.name,
-                self.record.rows_done,
+                self.record.rows_done - self.rows_vacuumed,
                 lock_timeout=self.conf.lock_timeout,
             )
 

@@ -68,6 +68,16 @@ def test_a_finished_backfill_over_the_whole_table_vacuums_it(items: ItemsTable) 
     assert vacuum_count(items.name) == before + 1
 
 
+def test_running_a_finished_backfill_again_does_not_vacuum_again(items: ItemsTable) -> None:
+    items.create(count=300)
+    run_backfill("test_counter")
+    before = vacuum_count(items.name)
+
+    assert run_backfill("test_counter").status == "done"
+
+    assert vacuum_count(items.name) == before
+
+
 def test_the_vacuum_can_be_turned_off(items: ItemsTable, settings: pytest.FixtureRequest) -> None:
     items.create(count=300)
     settings.ZDT_BACKGROUND_VACUUM = False
