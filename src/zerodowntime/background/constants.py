@@ -4,6 +4,5 @@ QUEUE = "backfills"
 RUN_TASK = "zerodowntime.background.run"
 ENQUEUE_UNFINISHED_TASK = "zerodowntime.background.enqueue_unfinished"
 
-# SQLSTATEs of a lock_timeout and of a statement_timeout.
-LOCK_NOT_AVAILABLE = "55P03"
+# SQLSTATE of a statement_timeout (that of a lock_timeout is zerodowntime.ddl's).
 QUERY_CANCELED = "57014"

@@ -11,12 +11,11 @@ import logging
 import time
 from typing import Any
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
 from zerodowntime.background.base import quote_name
 from zerodowntime.background.conf import background_settings
-from zerodowntime.background.constants import LOCK_NOT_AVAILABLE
-from zerodowntime.ddl import session_lock_timeout
+from zerodowntime.ddl import is_lock_timeout, session_lock_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +74,8 @@ def vacuum_if_mostly_changed(
     if not mostly_changed(connection, table, changed):
         return False
     logger.info("%s: vacuuming %s (the backfill changed %d rows)", name, table, changed)
-    timeout = lock_timeout or background_settings().lock_timeout
     started = time.monotonic()
-    try:
-        with session_lock_timeout(connection, timeout), connection.cursor() as cursor:
-            cursor.execute(f"VACUUM {quote_name(cursor, table)}")  # never inside a transaction
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-            raise
-        logger.warning("%s: %s is locked, leaving its VACUUM to autovacuum", name, table)
+    if not run_unless_locked(connection, "VACUUM", table, name, lock_timeout=lock_timeout):
         return False
     logger.info("%s: vacuumed %s in %.2f s", name, table, time.monotonic() - started)
     return True
@@ -98,20 +90,25 @@ def mostly_changed(connection: Any, table: str, changed: int) -> bool:
 
 
 def analyze(connection: Any, table: str, name: str, *, lock_timeout: str | None = None) -> bool:
-    """Analyze ``table`` under ``lock_timeout``; False when its lock was not free.
+    """Analyze ``table`` under ``lock_timeout``; False when its lock was not free."""
+    return run_unless_locked(connection, "ANALYZE", table, name, lock_timeout=lock_timeout)
 
-    Without ``lock_timeout`` the background migrations' setting applies.
+
+def run_unless_locked(
+    connection: Any, command: str, table: str, name: str, *, lock_timeout: str | None = None
+) -> bool:
+    """Run ``COMMAND table`` under ``lock_timeout``; False (and a warning) when it expired.
+
+    Without ``lock_timeout`` the background migrations' setting applies. The command runs on
+    its own, outside any transaction, as VACUUM must.
     """
+    timeout = lock_timeout or background_settings().lock_timeout
     try:
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('lock_timeout', %s, true)",
-                [lock_timeout or background_settings().lock_timeout],
-            )
-            cursor.execute(f"ANALYZE {quote_name(cursor, table)}")
+        with session_lock_timeout(connection, timeout), connection.cursor() as cursor:
+            cursor.execute(f"{command} {quote_name(cursor, table)}")
     except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        if not is_lock_timeout(exc):
             raise
-        logger.warning("%s: %s is locked, going on without analyzing it", name, table)
+        logger.warning("%s: %s is locked, going on without %s", name, table, command)
         return False
     return True

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from zerodowntime.background.base import Backfill
 from zerodowntime.background.conf import BackgroundSettings, background_settings
-from zerodowntime.background.constants import LOCK_NOT_AVAILABLE, QUERY_CANCELED
+from zerodowntime.background.constants import QUERY_CANCELED
 from zerodowntime.background.exceptions import BackfillError, BackfillFailed
 from zerodowntime.background.locks import backfill_lock
 from zerodowntime.background.maintenance import (
@@ -25,6 +25,7 @@ from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.records import ensure_record
 from zerodowntime.background.registry import get_backfill
 from zerodowntime.background.tuning import next_batch_size
+from zerodowntime.ddl import LOCK_NOT_AVAILABLE
 
 logger = logging.getLogger(__name__)
 
