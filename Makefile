@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint venv clean
 
-$(STAMP): pyproject.toml
+# The toolkit (this folder, with every extra) and the example service (example/, pinned).
+$(STAMP): pyproject.toml example/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet -e ".[all]" -e "./example[dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -41,11 +41,35 @@ def settings_module() -> str:
     return project_setting("django_settings", "DJANGO_SETTINGS_MODULE")
 
 
-def ensure_services() -> ServiceUrls:
-    """Return the URLs in use, starting the embedded servers when no URL is configured."""
+def wants_embedded() -> bool:
+    """Return True when the project asks for the embedded servers (``embedded = true``)."""
+    value = os.environ.get("ZDT_EMBEDDED") or _pyproject_setting("embedded")
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def ensure_services() -> ServiceUrls | None:
+    """Return the URLs in use, or None when the project's own settings name its servers.
+
+    The embedded servers are started only for a project that asks for them (``embedded = true``
+    under ``[tool.zerodowntime]``, or ``ZDT_EMBEDDED=1``); servers that ``zdt up`` started are
+    used while they run. Nothing is started in a project that did not ask.
+    """
     urls = resolve_urls()
-    if urls is None or urls.embedded:
-        urls = up()
+    if urls is not None and not urls.embedded:
+        return urls
+    if wants_embedded():
+        return up()
+    return urls if urls is not None and embedded_running() else None
+
+
+def require_services() -> ServiceUrls:
+    """Return the URLs in use, or raise :class:`ProjectError` saying how to provide them."""
+    urls = ensure_services()
+    if urls is None:
+        raise ProjectError(
+            "no servers configured: set DATABASE_URL and REDIS_URL, or start the embedded"
+            " servers with `zdt up` (pip install 'zerodowntime[embedded]')"
+        )
     return urls
 
 
@@ -53,8 +77,12 @@ def ensure_services() -> ServiceUrls:
 def services_for_command(*, keep: bool = False) -> Iterator[ServiceUrls]:
     """Yield the URLs in use; stop the embedded servers afterwards if this call started them."""
     configured = resolve_urls()
-    started_here = (configured is None or configured.embedded) and not embedded_running()
-    urls = ensure_services()
+    started_here = (
+        wants_embedded()
+        and (configured is None or configured.embedded)
+        and not embedded_running()
+    )
+    urls = require_services()
     try:
         yield urls
     finally:
@@ -66,12 +94,9 @@ def process_environment(*, release: str | None = None) -> dict[str, str]:
     """Return the environment for a child process of the project at ``release``."""
     urls = ensure_services()
     env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings_module(),
-        DATABASE_URL=urls.database_url,
-        REDIS_URL=urls.redis_url,
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(DJANGO_SETTINGS_MODULE=settings_module(), PYTHONUNBUFFERED="1")
+    if urls is not None:
+        env.update(DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url)
     if release:
         env["ZDT_RELEASE"] = release
     return env

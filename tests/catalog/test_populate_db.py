@@ -26,7 +26,7 @@ from catalog.management.commands.populate_db import (
     prefetch,
 )
 from catalog.models import Product
-from zerodowntime.cli.main import cli
+from zerodowntime.cli.main import project_cli
 
 ROWS = 2_000
 
@@ -273,12 +273,12 @@ def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
 @pytest.mark.django_db
 def test_zdt_populate_through_the_cli() -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["populate", "--amount", "300"])
+    result = runner.invoke(project_cli(), ["populate", "--amount", "300"])
     assert result.exit_code == 0, result.output
     assert "Added 300 products" in result.output
     assert Product.objects.count() == 300
 
-    refused = runner.invoke(cli, ["populate", "--amount", "5000001"])
+    refused = runner.invoke(project_cli(), ["populate", "--amount", "5000001"])
     assert refused.exit_code == 1
     assert "maximum of 5,000,000" in refused.output
     assert "Traceback" not in refused.output

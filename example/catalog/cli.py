@@ -1,4 +1,8 @@
-"""``zdt demo``: bring a release up on populated data and serve it until Ctrl-C."""
+"""The catalog's own ``zdt`` commands: ``demo``, ``populate`` and ``token``.
+
+The toolkit's ``zdt`` finds them through the ``zerodowntime.commands`` entry point declared in
+``example/pyproject.toml``; they use only the toolkit's public CLI helpers.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from pathlib import Path
 import click
 
 from zerodowntime.cli.errors import friendly
-from zerodowntime.project import process_environment, services_for_command
+from zerodowntime.cli.processes import RELEASE_OPTION
+from zerodowntime.project import process_environment, services_for_command, setup_django
 
 EXAMPLES = """\
 Try it (queries are public, mutations need the token):
@@ -77,4 +82,27 @@ def demo(release: str, rows: int, port: int, table: str, keep_services: bool) ->
             server.wait(timeout=30)
 
 
-COMMANDS = [demo]
+@click.command()
+@click.option("--amount", "-n", default=1_000_000, show_default=True, help="Rows to append.")
+@RELEASE_OPTION
+@friendly
+def populate(amount: int, release: str | None) -> None:
+    """Append AMOUNT generated products to the table (the project's populate_db command)."""
+    setup_django(release=release)
+    from django.core.management import call_command
+
+    call_command("populate_db", amount=amount)
+
+
+@click.command()
+@click.option("--name", default="cli", show_default=True, help="A label for the token.")
+@friendly
+def token(name: str) -> None:
+    """Create an API token for mutations and print it (it is shown only this once)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("create_token", name=name)
+
+
+COMMANDS = [demo, populate, token]
