@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from zerodowntime.checks.facts import MigrationCapture, OperationSQL
 from zerodowntime.checks.findings import Finding, Rule, Severity, make_finding
-from zerodowntime.checks.statements import DDL, STRONG_LOCK, Action, Kind, classify, normalize
+from zerodowntime.checks.statements import DDL, STRONG_LOCK, Action, Kind, classify
 from zerodowntime.checks.statements import timeout_is_set as _timeout_is_set
+from zerodowntime.sql import normalize
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -208,7 +209,9 @@ def _lint_action(chain: _Chain, mig: _Migration, action: Action, sql: str) -> No
         mig.report(CONSTRAINT_VALIDATED_UNDER_LOCK, f"foreign key {action.name} on {table}", sql)
     elif kind is Kind.VALIDATE and action.name in chain.pending_checks:
         chain.proven_not_null.add(chain.pending_checks[action.name])
-    elif kind is Kind.SET_NOT_NULL and not new_table and table and action.column:
+    elif kind is Kind.SET_NOT_NULL and table and action.column:
+        if new_table or action.not_valid:  # a NOT NULL constraint NOT VALID scans nothing
+            return
         if (table, action.column) not in chain.proven_not_null:
             mig.report(NOT_NULL_WITHOUT_CHECK, f"{table}.{action.column} SET NOT NULL", sql)
     elif kind is Kind.ADD_COLUMN and not new_table:

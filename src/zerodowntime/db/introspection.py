@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import enum
-import re
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-
-_CONCURRENT_BUILD = re.compile(
-    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r'("(?:[^"]|"")+"|[^\s(]+)\s+ON\s',
-    re.IGNORECASE,
-)
 
 
 class IndexState(enum.Enum):
@@ -90,14 +83,3 @@ def column_is_nullable(connection: BaseDatabaseWrapper, table: str, column: str)
     if row is None:
         raise LookupError(f'Column "{column}" of table "{table}" does not exist.')
     return bool(row[0])
-
-
-def concurrent_index_name(sql: str) -> str | None:
-    """Return the index name (unquoted) a ``CREATE INDEX CONCURRENTLY`` statement builds."""
-    match = _CONCURRENT_BUILD.match(sql)
-    if match is None:
-        return None
-    name = match.group(1)
-    if name.startswith('"'):
-        return name[1:-1].replace('""', '"')
-    return name.lower()

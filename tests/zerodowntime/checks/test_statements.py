@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zerodowntime.checks.statements import Kind, classify, split_top_level, timeout_is_set
+from zerodowntime.checks.statements import Kind, classify, timeout_is_set
 
 
 def test_alter_table_actions_are_split_and_named() -> None:
@@ -47,8 +47,9 @@ def test_comments_rename_dml_and_lock_timeout() -> None:
     assert not timeout_is_set("0ms") and not timeout_is_set(None)
 
 
-def test_split_ignores_commas_in_parentheses_and_quotes() -> None:
-    assert split_top_level("ADD CHECK (a IN (1, 2)), ADD b text DEFAULT 'x,y'") == [
-        "ADD CHECK (a IN (1, 2))",
-        "ADD b text DEFAULT 'x,y'",
+def test_commas_in_parentheses_and_quotes_do_not_split_actions() -> None:
+    actions = classify("ALTER TABLE t ADD CHECK (a IN (1, 2)), ADD b text DEFAULT 'x,y'")
+    assert [(a.kind, a.column) for a in actions] == [
+        (Kind.ADD_CHECK, None),
+        (Kind.ADD_COLUMN, "b"),
     ]

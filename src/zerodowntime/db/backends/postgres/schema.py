@@ -10,7 +10,6 @@ under the lock timeout, retrying with back-off (see :mod:`zerodowntime.ddl`).
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,9 +23,16 @@ from django_zero_downtime_migrations.backends.postgres.schema import DatabaseSch
 
 from zerodowntime import ddl
 from zerodowntime.db.indexes import drop_invalid_index
-from zerodowntime.db.introspection import concurrent_index_name
+from zerodowntime.sql import Kind, Statement, parse
 
-_SESSION_SETTING = re.compile(r"^\s*(SET|RESET)\s", re.IGNORECASE)
+
+def _concurrent_index(statements: list[Statement]) -> str | None:
+    """Return the index a ``CREATE INDEX CONCURRENTLY`` among ``statements`` builds, or None."""
+    for statement in statements:
+        for change in statement.changes:
+            if change.kind is Kind.CREATE_INDEX and change.concurrently and change.name:
+                return change.name
+    return None
 
 
 class RetryingExecuteMixin(PostgresDatabaseSchemaEditor):
@@ -38,11 +44,16 @@ class RetryingExecuteMixin(PostgresDatabaseSchemaEditor):
     def execute(self, sql: Any, params: Any = ()) -> None:
         """Execute one statement; session settings and collected SQL pass straight through."""
         text = str(sql)
-        if self.collect_sql or _SESSION_SETTING.match(text):
+        if self.collect_sql:
+            super().execute(sql, params)
+            return
+        composed = self.connection.ops.compose_sql(text, params) if params else text
+        statements = parse(composed)
+        if statements and all(statement.is_setting for statement in statements):
             super().execute(sql, params)
             return
         run_once = super().execute
-        index = concurrent_index_name(text)
+        index = _concurrent_index(statements)
 
         def drop_left_over_index() -> None:
             if index is not None:
