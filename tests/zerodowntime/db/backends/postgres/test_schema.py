@@ -124,3 +124,35 @@ def test_index_builds_use_one_core_and_the_session_setting_comes_back() -> None:
         assert workers() == "0"
         assert editor is not None
     assert workers() == before
+
+
+def test_foreign_key_drop_after_set_constraints_runs_under_the_lock_timeout(
+    state: ProjectState,
+) -> None:
+    # Django drops a foreign key with "SET CONSTRAINTS ... IMMEDIATE; ALTER TABLE ... DROP
+    # CONSTRAINT ...": one string that starts like a session setting but takes ACCESS EXCLUSIVE.
+    execute("CREATE TABLE schema_p (id bigserial PRIMARY KEY)")
+    execute("ALTER TABLE schema_t ADD COLUMN parent_id bigint REFERENCES schema_p DEFERRABLE")
+    parent = ModelState(
+        APP, "Parent", [("id", models.BigAutoField(primary_key=True))], {"db_table": "schema_p"}
+    )
+    state.add_model(parent)
+    item = state.models[APP, "item"]
+    item.fields["parent"] = models.ForeignKey(f"{APP}.Parent", models.CASCADE, null=True)
+    state.reload_model(APP, "item")
+    operation = migrations.AlterField(
+        "Item",
+        "parent",
+        models.ForeignKey(f"{APP}.Parent", models.CASCADE, null=True, db_constraint=False),
+    )
+    try:
+        with holding("SELECT count(*) FROM schema_t", seconds=0.8):
+            retried = apply(operation, state)
+        [statement] = retried
+        assert statement.startswith("SET CONSTRAINTS") and "DROP CONSTRAINT" in statement
+        assert execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'schema_t'::regclass "
+            "AND contype = 'f'"
+        ) == [(0,)]
+    finally:
+        execute("DROP TABLE IF EXISTS schema_t, schema_p")
