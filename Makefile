@@ -19,6 +19,8 @@ demo: $(STAMP)
 	$(VENV)/bin/zdt rehearse
 
 test: $(STAMP)
+	# headless Chromium opens the rehearsal report and GraphiQL in the tests
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/zdt check
