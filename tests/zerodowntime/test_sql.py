@@ -297,3 +297,24 @@ def test_lock_reads_as_postgresql_names_it() -> None:
     assert str(Lock.SHARE_UPDATE_EXCLUSIVE) == "SHARE UPDATE EXCLUSIVE"
     assert Lock.SHARE.blocks_writes and not Lock.SHARE_UPDATE_EXCLUSIVE.blocks_writes
     assert Lock.ACCESS_EXCLUSIVE.blocks_reads and not Lock.EXCLUSIVE.blocks_reads
+
+
+def test_the_linter_asks_a_lock_timeout_only_of_locks_that_block_writes() -> None:
+    operation = OperationSQL(
+        0,
+        "op",
+        statements=[
+            "ALTER TABLE t SET (autovacuum_enabled = false)",
+            "LOCK TABLE t IN ACCESS SHARE MODE",
+            "ALTER TABLE t DISABLE TRIGGER tr",
+        ],
+    )
+    capture = MigrationCapture("app", "0002", "1", False, {}, [operation])
+    [finding] = lint_migrations([capture])
+    assert finding.rule == "ZDT110"
+    assert finding.message.startswith("alter table on t takes SHARE ROW EXCLUSIVE without")
+
+
+def test_a_not_null_constraint_needs_a_proof_unless_added_not_valid() -> None:
+    assert [f.rule for f in lint("ALTER TABLE t ADD CONSTRAINT n NOT NULL x")] == ["ZDT103"]
+    assert lint("ALTER TABLE t ADD CONSTRAINT n NOT NULL x NOT VALID") == []

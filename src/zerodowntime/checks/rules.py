@@ -177,8 +177,10 @@ def _lint_action(chain: _Chain, mig: _Migration, action: Action, sql: str) -> No
     if kind is Kind.CREATE_TABLE and table:
         mig.created_tables.add(table)
         return
-    if kind in STRONG_LOCK and not new_table and not _timeout_is_set(mig.lock_timeout):
-        mig.report(NO_LOCK_TIMEOUT, f"{kind} on {table} runs without lock_timeout", sql)
+    waits = kind in STRONG_LOCK and action.lock.blocks_writes and not new_table
+    if waits and not _timeout_is_set(mig.lock_timeout):
+        message = f"{kind} on {table} takes {action.lock} without lock_timeout"
+        mig.report(NO_LOCK_TIMEOUT, message, sql)
     if kind is Kind.CREATE_INDEX and action.name:
         if action.concurrently or new_table:
             chain.safe_indexes.add(action.name)

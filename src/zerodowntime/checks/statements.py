@@ -7,7 +7,8 @@ from zerodowntime.sql import Change, Kind, changes_of
 #: One change of a statement, as the rules see it.
 Action = Change
 
-#: Actions that take a lock blocking reads or writes of an existing table while they wait.
+#: Actions that may take a lock blocking reads or writes of an existing table (their ``lock``
+#: says whether this one does: ``ALTER TABLE t SET (fillfactor = 70)`` does not).
 STRONG_LOCK = frozenset(
     {
         Kind.DROP_TABLE,
