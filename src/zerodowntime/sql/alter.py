@@ -30,7 +30,7 @@ _WEAKER_LOCKS = {
     AT.AT_DisableTrigUser: Lock.SHARE_ROW_EXCLUSIVE,
 }
 #: Storage parameters whose SET/RESET takes only SHARE UPDATE EXCLUSIVE.
-_LIGHT_PARAMETERS = ("fillfactor", "autovacuum_", "toast.", "parallel_workers")
+_LIGHT_PARAMETERS = ("fillfactor", "autovacuum_", "toast", "parallel_workers")
 _TABLES = {ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE}
 
 
@@ -42,13 +42,12 @@ def _parameters_lock(options: object) -> Lock:
     return Lock.SHARE_UPDATE_EXCLUSIVE if light else Lock.ACCESS_EXCLUSIVE
 
 
-def _lock(command: ast.AlterTableCmd, detach_concurrently: bool) -> Lock:
-    subtype = command.subtype
+def _lock(command: ast.AlterTableCmd) -> Lock:
+    subtype, definition = command.subtype, command.def_
     if subtype in {AT.AT_SetRelOptions, AT.AT_ResetRelOptions}:
-        return _parameters_lock(command.def_)
-    if subtype is AT.AT_DetachPartition and detach_concurrently:
+        return _parameters_lock(definition)
+    if isinstance(definition, ast.PartitionCmd) and definition.concurrent:
         return Lock.SHARE_UPDATE_EXCLUSIVE
-    definition = command.def_
     if isinstance(definition, ast.Constraint) and definition.contype is ConstrType.CONSTR_FOREIGN:
         return Lock.SHARE_ROW_EXCLUSIVE
     return _WEAKER_LOCKS.get(subtype, Lock.ACCESS_EXCLUSIVE) if subtype else Lock.ACCESS_EXCLUSIVE
@@ -141,10 +140,7 @@ def alter_table(statement: ast.AlterTableStmt) -> tuple[Change, ...]:
     """Return one change per action of an ALTER TABLE (ALTER INDEX, VIEW, ... are other DDL)."""
     table = relation(statement.relation)
     commands = [cmd for cmd in statement.cmds or () if isinstance(cmd, ast.AlterTableCmd)]
-    concurrently = any(
-        isinstance(cmd.def_, ast.PartitionCmd) and cmd.def_.concurrent for cmd in commands
-    )
     if table is None or statement.objtype not in _TABLES:
-        lock = max((_lock(cmd, concurrently) for cmd in commands), default=Lock.ACCESS_EXCLUSIVE)
+        lock = max((_lock(cmd) for cmd in commands), default=Lock.ACCESS_EXCLUSIVE)
         return (Change(Kind.OTHER_DDL, table, lock),)
-    return tuple(_command(table, cmd, _lock(cmd, concurrently)) for cmd in commands)
+    return tuple(_command(table, cmd, _lock(cmd)) for cmd in commands)
