@@ -7,13 +7,14 @@ import binascii
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.conf import settings
 from django.db.models import Model, QuerySet
 
 from catalog.common.errors import ApiError, ErrorCode
+from catalog.common.limits import limits
 
 M = TypeVar("M", bound=Model)
 DEFAULT_PAGE_SIZE = 20
+MAX_CURSOR_LENGTH = 64
 
 
 def encode_cursor(pk: int) -> str:
@@ -22,14 +23,17 @@ def encode_cursor(pk: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
-    """Return the primary key in ``cursor``; raise ``INVALID_CURSOR`` otherwise."""
+    """Return the primary key in ``cursor``, a cursor this API made; else ``INVALID_CURSOR``."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise ApiError(ErrorCode.INVALID_CURSOR, "The cursor is too long to be one of ours.")
     try:
-        prefix, _, pk = base64.b64decode(cursor, validate=True).decode().partition(":")
-        if prefix != "cursor":
-            raise ValueError(prefix)
-        return int(pk)
+        prefix, _, pk_text = base64.b64decode(cursor, validate=True).decode().partition(":")
+        pk = int(pk_text)
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise ApiError(ErrorCode.INVALID_CURSOR, f"{cursor!r} is not a valid cursor.") from exc
+    if prefix != "cursor" or not 0 < pk < 2**63 or encode_cursor(pk) != cursor:
+        raise ApiError(ErrorCode.INVALID_CURSOR, f"{cursor!r} is not a valid cursor.")
+    return pk
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class Page(Generic[M]):
 
 def page_size(first: int | None) -> int:
     """Validate ``first`` against the configured maximum and return the page size."""
-    maximum = int(settings.ZDT_MAX_PAGE_SIZE)
+    maximum = limits().max_page_size
     if first is None:
         return min(DEFAULT_PAGE_SIZE, maximum)
     if first < 0:

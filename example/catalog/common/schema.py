@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from django.conf import settings
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from catalog.common.errors import ApiError
+from catalog.common.guard import OperationGuard
 
 
 @strawberry.type(name="PageInfo", description="Relay pagination information.")
@@ -41,20 +41,19 @@ class CatalogSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log the errors that are not `ApiError` (a bad request is not a server problem)."""
-        unexpected = [error for error in errors if not isinstance(error.original_error, ApiError)]
+        """Log server errors only: a client's mistake (a code, a GraphQL error) is not one."""
+        unexpected = [error for error in errors if _is_unexpected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
 
 def build_schema(*, query: type, mutation: type) -> strawberry.Schema:
-    """Return a schema with the depth limit and unexpected-error masking of every release."""
-    max_depth = int(settings.ZDT_MAX_QUERY_DEPTH)
+    """Return a schema with the guard (catalog.common.guard) and error masking of every release."""
     return CatalogSchema(
         query=query,
         mutation=mutation,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
+            OperationGuard,
             lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal error."),
         ],
     )

@@ -174,9 +174,10 @@ def test_query_depth_is_limited(gql: GraphQLClient, settings) -> None:
 
     nested = "{ products { edges { node { id } } } }"
     assert "errors" not in gql.execute(nested)
-    settings.ZDT_MAX_QUERY_DEPTH = 2
+    settings.CATALOG_MAX_QUERY_DEPTH = 2
     result = build_schema(query=Query, mutation=Mutation).execute_sync(nested)
-    assert result.errors and "exceeds maximum operation depth" in result.errors[0].message
+    assert result.errors and result.errors[0].extensions == {"code": "QUERY_TOO_COMPLEX"}
+    assert "nested 3 levels deep" in result.errors[0].message
 
 
 def test_graphiql_page_is_served_on_get(client) -> None:

@@ -1,0 +1,152 @@
+"""The schema extension that guards every operation of every release.
+
+- Parsing is cached (an LRU of documents) and stops at ``CATALOG_MAX_TOKENS`` tokens.
+- Before graphql-core validates anything, the document's cost (catalog.common.budget) is
+  checked: over budget, the answer is ``QUERY_TOO_COMPLEX`` and nothing is validated or run.
+- Validation is cached per document; introspection is refused unless ``CATALOG_INTROSPECTION``.
+- Execution: every SQL statement of the request runs before the request's deadline
+  (``CATALOG_REQUEST_SECONDS``), and a cancelled statement (``statement_timeout``) is answered
+  with ``QUERY_TIMEOUT``. A mutation operation runs in one transaction, rolled back when any
+  error is returned (then ``data`` is null): a request's writes are all or nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from django.db import OperationalError, connection, transaction
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, parse
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
+
+from catalog.common import budget
+from catalog.common.errors import ApiError, ErrorCode
+from catalog.common.limits import limits
+from catalog.common.pagination import DEFAULT_PAGE_SIZE
+
+CACHED_DOCUMENTS = 256
+TOKEN_LIMIT_MESSAGE = "Document contains more than"
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    return validate_document(schema, document, rules)
+
+
+def _coded(error: GraphQLError, code: ErrorCode) -> GraphQLError:
+    """Give a GraphQL error without a code ``code`` (validation and input errors)."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code.value}
+    return error
+
+
+def too_complex(what: str) -> ApiError:
+    """Return the ``QUERY_TOO_COMPLEX`` error of a document over one of its limits."""
+    return ApiError(ErrorCode.QUERY_TOO_COMPLEX, f"The query {what}.")
+
+
+class SqlDeadline:
+    """An execute wrapper: no statement after the deadline, a cancelled one is a timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if time.monotonic() > self.deadline:
+            raise self.timeout()
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as exc:
+            if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+                raise self.timeout() from exc
+            raise
+
+    def timeout(self) -> ApiError:
+        """Return the ``QUERY_TIMEOUT`` error."""
+        return ApiError(
+            ErrorCode.QUERY_TIMEOUT,
+            f"The request took longer than its limit ({self.seconds:g} s or one statement's"
+            " timeout); nothing was written.",
+        )
+
+
+class OperationGuard(SchemaExtension):
+    """Limit, cache and time-box each operation; make mutations all-or-nothing."""
+
+    def on_operation(self) -> Iterator[None]:
+        """Refuse introspection when it is switched off."""
+        if not limits().introspection:
+            context = self.execution_context
+            context.validation_rules = (
+                *context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        """Parse through the cache, stopping at the token limit."""
+        context, max_tokens = self.execution_context, limits().max_tokens
+        if context.query is not None:
+            try:
+                context.graphql_document = _parse(context.query, max_tokens)
+            except GraphQLSyntaxError as exc:
+                if TOKEN_LIMIT_MESSAGE in exc.message:
+                    raise too_complex(f"has more than {max_tokens} tokens") from None
+                exc.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
+                raise
+            except RecursionError:
+                raise too_complex("is nested too deeply") from None
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        """Check the budget, then validate through the cache."""
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None
+        current = limits()
+        try:
+            cost = budget.measure(document, context.variables, current, DEFAULT_PAGE_SIZE)
+            budget.check(cost, current)
+        except ApiError as exc:
+            context.pre_execution_errors = [exc]
+        else:
+            rules = tuple(context.validation_rules)
+            errors = _validate(context.schema._schema, document, rules)
+            failed = ErrorCode.GRAPHQL_VALIDATION_FAILED
+            context.pre_execution_errors = [_coded(error, failed) for error in errors]
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        """Run under the request's deadline; a mutation in one transaction."""
+        context = self.execution_context
+        with connection.execute_wrapper(SqlDeadline(limits().request_seconds)):
+            if context.operation_type is not OperationType.MUTATION:
+                yield
+            else:
+                with transaction.atomic():
+                    yield
+                    result = context.result
+                    if result is None or result.errors:
+                        transaction.set_rollback(True)
+                        if result is not None:
+                            result.data = None
+        result = context.result
+        for error in (result.errors or []) if result is not None else []:
+            if error.path is None:  # a variable's value that does not fit its type
+                _coded(error, ErrorCode.BAD_USER_INPUT)
