@@ -7,9 +7,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+from rich.markup import escape
 
 from zerodowntime.cli.errors import friendly
+from zerodowntime.cli.targets import target_options
 from zerodowntime.project import services_for_command, setup_django
+from zerodowntime.rehearsal.verdict import Targets
 
 REHEARSAL_REDIS_DB = 1
 
@@ -49,6 +52,7 @@ def _redis_database(url: str, number: int) -> str:
     "--keep-services/--stop-services", default=False,
     help="Leave the embedded PostgreSQL and Redis running if this command started them.",
 )  # fmt: skip
+@target_options
 @friendly
 def rehearse(
     rows: int,
@@ -58,15 +62,17 @@ def rehearse(
     report_dir: Path,
     seed: int,
     keep_services: bool,
+    targets: Targets,
 ) -> None:
     """Rehearse the upgrade path on a fresh database under live traffic.
 
     Creates the database at the first release of the path, populates it, starts two app
     servers and a worker, sends traffic, then upgrades one release at a time (stop the
     workers, migrate, start new workers, wait for background migrations, roll the app
-    servers), also sending the previous release's requests. Prints a summary per phase and
-    writes report.json and report.html. Exits non-zero when a request failed on an allowed
-    path or an integrity check failed.
+    servers), also sending the previous release's requests. Prints each phase's numbers as it
+    ends and writes report.json and report.html with the verdict: PASSED, FAILED (naming the
+    targets missed; the exit status is then 1) or, for a path that skips a release, EXPECTED
+    FAILURE.
     """
     with services_for_command(keep=keep_services) as urls:
         setup_django()
@@ -77,7 +83,7 @@ def rehearse(
         from zerodowntime.rehearsal.cluster import ClusterError
         from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalError
         from zerodowntime.rehearsal.orchestrator import rehearse as run_rehearsal
-        from zerodowntime.rehearsal.report import error_groups, write_report
+        from zerodowntime.rehearsal.report import error_groups, verdict_of, write_report
         from zerodowntime.rehearsal.scenario import ScenarioError
         from zerodowntime.rehearsal.summary import LiveProgress, phase_stats, summary_table
 
@@ -110,7 +116,8 @@ def rehearse(
         for check in result.checks:
             colour = {"passed": "green", "failed": "bold red"}.get(check.status, "yellow")
             console.print(f"integrity: [{colour}]{check.status:<7}[/] {check.name}: {check.detail}")
-        json_path, html_path = write_report(result, workdir)
+        verdict = verdict_of(result, targets)
+        json_path, html_path = write_report(result, workdir, verdict)
         console.print(f"report: {html_path} and {json_path}")
         for refusal in result.refusals:
             console.print(f"migration refused by a guard: {refusal}", markup=False)
@@ -124,20 +131,18 @@ def rehearse(
                     f" {group['operation']:<14} {group['error']}",
                     markup=False,
                 )
-        if not result.passed:
-            raise click.ClickException(
-                f"{len(result.failed)} of {len(result.records)} requests failed"
-                if result.failed and not result.skip
-                else "an integrity check failed"
+        for missed in verdict.missed:
+            console.print(
+                f"target missed: {missed.name}: {missed.measured} (target {missed.target})",
+                markup=False,
             )
-        verdict = (
-            "skip path: refused by a guard, the old release kept serving"
-            if result.refusals
-            else "skip path: failures expected"
-            if result.skip
-            else "zero failed requests"
+        colour = {"PASSED": "bold green", "FAILED": "bold red"}.get(verdict.outcome, "bold yellow")
+        console.print(
+            f"{len(result.records)} requests, {len(result.failed)} failed: "
+            f"[{colour}]{escape(verdict.headline)}[/]"
         )
-        console.print(f"{len(result.records)} requests, {len(result.failed)} failed ({verdict}).")
+        if verdict.failed:
+            raise click.exceptions.Exit(1)
 
 
 COMMANDS = [rehearse]

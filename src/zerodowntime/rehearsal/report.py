@@ -1,7 +1,9 @@
 """Write a rehearsal's report: JSON with every measurement and a self-contained HTML page.
 
-The HTML page draws the latency timeline as inline SVG (phases shaded, failures in red, lock
-waits in orange) and loads nothing from anywhere: no scripts, styles or fonts from outside.
+The page is the Django template ``report.html`` beside this module, rendered by a standalone
+template :class:`~django.template.Engine` (whatever the project's ``TEMPLATES`` say). It draws
+the latency timeline as inline SVG (phases shaded by kind, with a legend and numbered axes;
+failures in red, lock waits in orange) and loads nothing from anywhere.
 """
 
 from __future__ import annotations
@@ -10,24 +12,41 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict
-from html import escape
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.template import Context, Engine
+
 from zerodowntime.rehearsal.orchestrator import RehearsalResult
 from zerodowntime.rehearsal.summary import PhaseStats, phase_stats
+from zerodowntime.rehearsal.verdict import Outcome, Targets, Verdict, judge
 
-WIDTH, HEIGHT = 1100, 400
-LEFT, RIGHT, TOP, BOTTOM = 60, 20, 52, 40
+WIDTH, HEIGHT = 1100, 420
+LEFT, RIGHT, TOP, BOTTOM = 60, 20, 56, 44
 MAX_OK_POINTS = 20_000
+MAX_MARKS = 2_000
 SCHEME = re.compile(r"https?://", re.IGNORECASE)
+PHASE_COLOURS = {
+    "baseline": "#e6f2e6",
+    "migrate": "#fde3cf",
+    "background": "#fbf3c8",
+    "roll": "#dde8f8",
+    "after": "#efefef",
+}
+PHASE_MEANING = {
+    "baseline": "baseline (first release, before any change)",
+    "migrate": "migrate (workers stopped, zdt migrate)",
+    "background": "background (new workers, backfills)",
+    "roll": "roll (app servers switched one by one)",
+    "after": "after (new and old clients)",
+}
 
 
 def _plain(text: object) -> str:
-    """Return ``text`` HTML-escaped, with URL schemes removed (the page names no URL)."""
-    return escape(SCHEME.sub("", str(text)))
+    """Return ``text`` with URL schemes removed (the page names no URL)."""
+    return SCHEME.sub("", str(text))
 
 
 def error_groups(result: RehearsalResult) -> list[dict[str, Any]]:
@@ -41,8 +60,15 @@ def error_groups(result: RehearsalResult) -> list[dict[str, Any]]:
     ]
 
 
-def to_json(result: RehearsalResult) -> dict[str, Any]:
-    """Return the whole result as JSON-ready data."""
+def verdict_of(result: RehearsalResult, targets: Targets | None = None) -> Verdict:
+    """Return the verdict of ``result`` against ``targets`` (the defaults when None)."""
+    stats = phase_stats(result.phases, result.records, result.lock_samples)
+    return judge(stats, result.checks, targets or Targets(), skip=result.skip)
+
+
+def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str, Any]:
+    """Return the whole result, with its verdict and targets, as JSON-ready data."""
+    verdict = verdict or verdict_of(result)
     stats = phase_stats(result.phases, result.records, result.lock_samples)
     config = asdict(result.config)
     config["workdir"] = str(result.config.workdir)
@@ -52,7 +78,8 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
         "started_at": result.started_at,
         "config": config,
         "skip": result.skip,
-        "passed": result.passed,
+        "verdict": verdict.as_dict(),
+        "passed": verdict.outcome is Outcome.PASSED,
         "refusals": result.refusals,
         "seconds": result.seconds,
         "phases": [asdict(p) for p in result.phases],
@@ -78,151 +105,172 @@ class _Scale:
         return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * share
 
 
-def timeline_svg(result: RehearsalResult) -> str:
-    """Return the latency timeline as an inline ``<svg>`` element."""
+def _tick_step(duration: float) -> float:
+    """Return a round step (1, 2 or 5 times a power of ten) giving about ten ticks."""
+    raw = max(duration, 1e-3) / 10
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def timeline(result: RehearsalResult, max_latency_ms: float) -> dict[str, Any]:
+    """Return the geometry of the latency timeline for the template."""
     records = result.records
     duration = max([p.ended or p.started for p in result.phases] + [r.finished for r in records])
-    top_ms = max([r.latency * 1000 for r in records] + [1000.0])
+    top_ms = max([r.latency * 1000 for r in records] + [1000.0, max_latency_ms * 1.2])
     scale = _Scale(duration, top_ms)
-    parts = [f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="latency timeline">']
-    for number, phase in enumerate(result.phases):
-        x1, x2 = scale.x(phase.started), scale.x(phase.ended or duration)
-        fill = "#eef3fb" if number % 2 == 0 else "#f7f7f7"
-        parts.append(
-            f'<rect x="{x1:.1f}" y="{TOP}" width="{max(x2 - x1, 0.5):.1f}"'
-            f' height="{HEIGHT - TOP - BOTTOM}" fill="{fill}"><title>{_plain(phase.name)}'
-            f"</title></rect>"
-            f'<text x="{x1 + 2:.1f}" y="{TOP - 4 - 11 * (number % 4)}" font-size="10">'
-            f"{_plain(phase.name)}</text>"
-        )
-    for ms in (1, 10, 100, 1000, 10000):
-        if math.log10(ms) <= scale.top:
-            y = scale.y(ms)
-            parts.append(
-                f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>'
-                f'<text x="{LEFT - 6}" y="{y + 3:.1f}" font-size="10" text-anchor="end">'
-                f"{ms} ms</text>"
-            )
+    phases = [
+        {
+            "number": number + 1,
+            "name": _plain(phase.name),
+            "x": round(scale.x(phase.started), 1),
+            "label_x": round(scale.x(phase.started) + 2, 1),
+            "width": round(max(scale.x(phase.ended or duration) - scale.x(phase.started), 0.5), 1),
+            "label_y": TOP - 6 - 11 * (number % 4),
+            "fill": PHASE_COLOURS.get(phase.kind, "#f7f7f7"),
+        }
+        for number, phase in enumerate(result.phases)
+    ]
+    kinds = list(dict.fromkeys(p.kind for p in result.phases))
+    step = _tick_step(duration)
+    x_ticks = [
+        {"x": round(scale.x(i * step), 1), "label": f"{i * step:g}"}
+        for i in range(int(duration / step) + 1)
+    ]
+    y_ticks = [
+        {"y": round(scale.y(ms), 1), "label": f"{ms:g} ms"}
+        for ms in (1, 10, 100, 1000, 10000, 100000)
+        if math.log10(ms) <= scale.top
+    ]
     ok = [r for r in records if r.ok]
     stride = max(1, math.ceil(len(ok) / MAX_OK_POINTS))
-    for r in ok[::stride]:
-        parts.append(
-            f'<circle cx="{scale.x(r.scheduled):.1f}" cy="{scale.y(r.latency * 1000):.1f}"'
-            ' r="1.3" fill="#4a78b5" fill-opacity="0.5"/>'
-        )
-    for r in result.failed:
-        x, y = scale.x(r.scheduled), scale.y(r.latency * 1000)
-        parts.append(
-            f'<path d="M{x - 3:.1f},{y - 3:.1f}L{x + 3:.1f},{y + 3:.1f}M{x - 3:.1f},{y + 3:.1f}'
-            f'L{x + 3:.1f},{y - 3:.1f}" stroke="#d62728" stroke-width="1.5">'
-            f"<title>{_plain(r.operation)}: {_plain(r.error)}</title></path>"
-        )
-    if result.lock_samples:
-        for s in result.lock_samples:
-            parts.append(
-                f'<rect x="{scale.x(s.at) - 1:.1f}" y="{scale.y(s.longest_wait * 1000) - 1:.1f}"'
-                ' width="3" height="3" fill="#ff7f0e">'
-                f"<title>lock wait {s.longest_wait * 1000:.0f} ms: {_plain(s.query)}</title></rect>"
-            )
-    parts.append(
-        f'<text x="{WIDTH / 2:.0f}" y="{HEIGHT - 8}" font-size="11" text-anchor="middle">'
-        "seconds since start (x) / latency from scheduled send time, log scale (y)</text>"
+    ok_path = "".join(
+        f"M{scale.x(r.scheduled):.1f} {scale.y(r.latency * 1000):.1f}h0" for r in ok[::stride]
     )
-    for number, (label, colour) in enumerate(
-        (("ok request", "#4a78b5"), ("failed request", "#d62728"), ("lock wait", "#ff7f0e"))
-    ):
-        x = WIDTH - RIGHT - 330 + 110 * number
-        parts.append(
-            f'<rect x="{x}" y="{HEIGHT - 24}" width="8" height="8" fill="{colour}"/>'
-            f'<text x="{x + 12}" y="{HEIGHT - 16}" font-size="10">{label}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    failures = [
+        {
+            "d": f"M{scale.x(r.scheduled) - 3:.1f},{scale.y(r.latency * 1000) - 3:.1f}"
+            "l6,6m-6,0l6,-6",
+            "title": _plain(f"{r.operation}: {r.error}"),
+        }
+        for r in result.failed[:MAX_MARKS]
+    ]
+    locks = [
+        {
+            "x": round(scale.x(s.at) - 1.5, 1),
+            "y": round(scale.y(s.longest_wait * 1000) - 1.5, 1),
+            "title": _plain(f"lock wait {s.longest_wait * 1000:.0f} ms: {s.query}"),
+        }
+        for s in result.lock_samples[:MAX_MARKS]
+    ]
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "plot_height": HEIGHT - TOP - BOTTOM,
+        "middle": (LEFT + WIDTH - RIGHT) // 2,
+        "y_label_x": LEFT - 6,
+        "tick_end": HEIGHT - BOTTOM + 5,
+        "tick_label_y": HEIGHT - BOTTOM + 16,
+        "axis_label_y": HEIGHT - 6,
+        "phases": phases,
+        "legend": [
+            {"fill": PHASE_COLOURS.get(k, "#f7f7f7"), "label": PHASE_MEANING.get(k, k)}
+            for k in kinds
+        ],
+        "x_ticks": x_ticks,
+        "y_ticks": y_ticks,
+        "target_y": round(scale.y(max_latency_ms), 1),
+        "ok_path": ok_path,
+        "failures": failures,
+        "locks": locks,
+    }
 
 
-def _table(headers: list[str], rows: Sequence[Sequence[object]]) -> str:
-    head = "".join(f"<th>{_plain(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_plain(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _stats_rows(stats: list[PhaseStats]) -> list[list[object]]:
+def _stats_rows(stats: list[PhaseStats]) -> list[list[str]]:
     return [
-        [s.name, f"{s.seconds:.1f}", s.requests, s.failed, f"{s.p50 * 1000:.0f}",
+        [s.name, f"{s.seconds:.1f}", str(s.requests), str(s.failed), f"{s.p50 * 1000:.0f}",
          f"{s.p95 * 1000:.0f}", f"{s.p99 * 1000:.0f}", f"{s.max * 1000:.0f}",
          f"{s.longest_lock_wait * 1000:.0f}"]
         for s in stats
     ]  # fmt: skip
 
 
-def to_html(result: RehearsalResult) -> str:
+def _seconds(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) else ""
+
+
+def migration_rows(result: RehearsalResult) -> list[list[str]]:
+    """Return the migrate and background phases split into their parts (seconds).
+
+    The parts add up to the phase's length in the phase table; what no part covers (the
+    bookkeeping between steps) is the last column.
+    """
+    rows = []
+    for phase in result.phases:
+        if phase.kind not in ("migrate", "background"):
+            continue
+        parts = {
+            key: phase.detail.get(key)
+            for key in ("stop_workers_seconds", "migration_seconds", "background_seconds")
+        }
+        covered = sum(v for v in parts.values() if isinstance(v, int | float))
+        rows.append(
+            [
+                phase.name,
+                f"{phase.seconds:.1f}",
+                _seconds(parts["stop_workers_seconds"]),
+                _seconds(parts["migration_seconds"]),
+                _seconds(parts["background_seconds"]),
+                f"{max(phase.seconds - covered, 0.0):.1f}",
+            ]
+        )
+    return rows
+
+
+@cache
+def _engine() -> Engine:
+    return Engine(dirs=[str(Path(__file__).resolve().parent)], autoescape=True)
+
+
+def to_html(result: RehearsalResult, verdict: Verdict | None = None) -> str:
     """Return the self-contained HTML report."""
+    verdict = verdict or verdict_of(result)
     stats = phase_stats(result.phases, result.records, result.lock_samples)
     config = result.config
-    verdict = "PASSED" if result.passed else "FAILED"
-    kind = "skip path (failures expected)" if result.skip else "one release at a time"
-    checks = [[c.name, c.status, c.detail] for c in result.checks]
-    errors = [[e["count"], e["phase"], e["client_release"], e["operation"], e["error"]]
-              for e in error_groups(result)[:50]]  # fmt: skip
-    migrations = [
-        [p.name, p.detail.get("migration_seconds", p.detail.get("background_seconds", ""))]
-        for p in result.phases
-        if p.kind in ("migrate", "background")
-    ]
-    style = (
-        "body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
-        "margin:8px 0 20px}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;"
-        "text-align:right}td:first-child,th:first-child{text-align:left}"
-        ".passed{color:#2a7a2a}.failed{color:#d62728}"
-    )
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>zdt rehearsal {_plain(' -> '.join(config.path))}</title>",
-            f"<style>{style}</style></head><body>",
-            f"<h1>Rehearsal {_plain(' → '.join(config.path))}: "
-            f'<span class="{verdict.lower()}">{verdict}</span></h1>',
-            f"<p>{_plain(kind)}; {config.rows} rows, {config.rate:g} requests/s,"
-            f" {config.phase_seconds:g} s per phase; started {_plain(result.started_at)},"
-            f" {len(result.records)} requests, {len(result.failed)} failed.</p>",
-            "".join(
-                f'<p class="failed">Migration refused by a guard: {_plain(refusal)}</p>'
-                for refusal in result.refusals
-            ),
-            timeline_svg(result),
-            "<h2>Phases</h2>",
-            _table(
-                [
-                    "phase",
-                    "s",
-                    "requests",
-                    "failed",
-                    "p50 ms",
-                    "p95 ms",
-                    "p99 ms",
-                    "max ms",
-                    "lock wait ms",
-                ],
-                _stats_rows(stats),
-            ),  # fmt: skip
-            "<h2>Migrations and background migrations (s)</h2>",
-            _table(["phase", "seconds"], migrations),
-            "<h2>Integrity</h2>",
-            _table(["check", "status", "detail"], checks),
-            "<h2>Errors clients got</h2>",
-            _table(["count", "phase", "client release", "operation", "error"], errors)
-            if errors
-            else "<p>None.</p>",
-            "</body></html>",
-        ]
-    )
+    context = {
+        "path": " → ".join(config.path),
+        "verdict": verdict,
+        "verdict_class": verdict.outcome.name.lower().replace("_", "-"),
+        "kind": "skips a release (--allow-skip: failures expected)"
+        if result.skip
+        else "one release at a time",
+        "config": config,
+        "started_at": result.started_at,
+        "requests": len(result.records),
+        "failed": len(result.failed),
+        "refusals": [_plain(r) for r in result.refusals],
+        "chart": timeline(result, verdict.targets.max_latency_ms),
+        "stats": _stats_rows(stats),
+        "migrations": migration_rows(result),
+        "checks": [[c.name, c.status, _plain(c.detail)] for c in result.checks],
+        "errors": [
+            [e["count"], e["phase"], e["client_release"], e["operation"], _plain(e["error"])]
+            for e in error_groups(result)[:50]
+        ],
+    }
+    return _engine().get_template("report.html").render(Context(context))
 
 
-def write_report(result: RehearsalResult, directory: Path) -> tuple[Path, Path]:
+def write_report(
+    result: RehearsalResult, directory: Path, verdict: Verdict | None = None
+) -> tuple[Path, Path]:
     """Write ``report.json`` and ``report.html`` into ``directory``; return their paths."""
+    verdict = verdict or verdict_of(result)
     directory.mkdir(parents=True, exist_ok=True)
     json_path, html_path = directory / "report.json", directory / "report.html"
-    json_path.write_text(json.dumps(to_json(result), indent=1, default=str))
-    html_path.write_text(to_html(result))
+    json_path.write_text(json.dumps(to_json(result, verdict), indent=1, default=str))
+    html_path.write_text(to_html(result, verdict))
     return json_path, html_path

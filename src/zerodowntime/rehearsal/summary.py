@@ -106,10 +106,30 @@ def phase_stats(
     return rows
 
 
+PHASE_COLUMNS = ("phase", "s", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "max ms")
+
+
+def phase_line(row: PhaseStats | None = None) -> str:
+    """Return one phase's numbers as a fixed-width line (the header line when ``row`` is None)."""
+    cells = (
+        PHASE_COLUMNS + ("lock wait ms",)
+        if row is None
+        else (
+            row.name,
+            f"{row.seconds:.1f}",
+            str(row.requests),
+            str(row.failed),
+            *(f"{v * 1000:.0f}" for v in (row.p50, row.p95, row.p99, row.max)),
+            f"{row.longest_lock_wait * 1000:.0f}",
+        )
+    )
+    return f"{cells[0]:<22}" + "".join(f"{cell:>9}" for cell in cells[1:-1]) + f"{cells[-1]:>14}"
+
+
 def summary_table(stats: Sequence[PhaseStats], title: str = "Rehearsal") -> Table:
     """Return a rich table with one row per phase."""
     table = Table(title=title, title_justify="left")
-    for header in ("phase", "s", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+    for header in PHASE_COLUMNS:
         table.add_column(header, justify="left" if header == "phase" else "right")
     table.add_column("lock wait ms", justify="right")
     for row in stats:
@@ -130,11 +150,17 @@ def summary_table(stats: Sequence[PhaseStats], title: str = "Rehearsal") -> Tabl
 
 
 class LiveProgress:
-    """Show the current phase, requests sent, failures and lock waits while a rehearsal runs."""
+    """Show the current phase, requests sent, failures and lock waits while a rehearsal runs.
+
+    Each phase's row is printed as the phase ends (requests still in flight then are counted in
+    the final table only).
+    """
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.current = "preparing"
+        self.open: PhaseRecord | None = None
+        self._header_printed = False
         self.traffic: OpenLoopTraffic | None = None
         self.probe: LockProbe | None = None
         self._live: Live | None = None
@@ -170,13 +196,27 @@ class LiveProgress:
         self._live.start()
         threading.Thread(target=self._refresh, daemon=True).start()
 
+    def _phase_ended(self) -> None:
+        """Print the row of the phase that has just ended."""
+        phase, self.open = self.open, None
+        if phase is None or phase.ended is None or self.traffic is None:
+            return
+        locks = list(self.probe.samples) if self.probe else []
+        row = phase_stats([phase], list(self.traffic.records), locks)[0]
+        self.console.print(phase_line(row), markup=False, highlight=False)
+
     def phase(self, phase: PhaseRecord) -> None:
-        """Print the phase that begins."""
-        self.current = phase.name
+        """Print the row of the phase that ended, and the name of the one that begins."""
+        if not self._header_printed:
+            self.console.print(phase_line(), style="bold", markup=False, highlight=False)
+            self._header_printed = True
+        self._phase_ended()
+        self.current, self.open = phase.name, phase
         self.console.log(f"phase: {phase.name}")
 
     def finished(self) -> None:
-        """Stop the live line."""
+        """Stop the live line and print the last phase's row."""
         self._stop.set()
         if self._live is not None:
             self._live.stop()
+        self._phase_ended()

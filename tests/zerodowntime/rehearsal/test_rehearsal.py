@@ -14,7 +14,8 @@ from zerodowntime.cli.main import cli
 from zerodowntime.deploy.releases import ReleaseError
 from zerodowntime.rehearsal.database import drop_database
 from zerodowntime.rehearsal.orchestrator import RehearsalConfig, check_path, rehearse
-from zerodowntime.rehearsal.report import write_report
+from zerodowntime.rehearsal.report import verdict_of, write_report
+from zerodowntime.rehearsal.verdict import Targets
 
 DATABASE = "zdt_rehearsal_test"
 
@@ -61,8 +62,10 @@ def test_small_rehearsal_of_the_first_release_has_no_failure(tmp_path: Path) -> 
     assert statuses["acknowledged deletes gone"] == "passed"
     assert statuses["slugs set and unique"] == "skipped"  # 0.1.0 has no slug column
     assert [p.kind for p in result.phases] == ["baseline"]
-    _, html = write_report(result, tmp_path)
-    assert "PASSED" in html.read_text()
+    # Latency is not judged here (a busy test machine); failures and integrity are.
+    relaxed = Targets(max_latency_ms=60_000, p99_ratio=1_000)
+    _, html = write_report(result, tmp_path, verdict_of(result, relaxed))
+    assert 'id="verdict">PASSED<' in html.read_text()
     leftovers = list((tmp_path / "logs").glob("*.log"))
     assert len(leftovers) >= 3  # 2 servers + 1 worker, all stopped by now
 

@@ -1,4 +1,8 @@
-"""The report: JSON with every request, and an HTML page that loads nothing from the network."""
+"""The report: JSON with every request and the verdict, an HTML page that loads nothing.
+
+The page is opened in headless Chromium: the verdict is read from its DOM, and a screenshot is
+taken (kept in the test's temporary directory).
+"""
 
 from __future__ import annotations
 
@@ -6,48 +10,125 @@ import json
 import re
 from pathlib import Path
 
+from tests.browser import dump_dom, screenshot
 from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalResult
 from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
 from zerodowntime.rehearsal.report import write_report
+from zerodowntime.rehearsal.verdict import Targets
+
+PHASES = [
+    ("baseline 0.1.0", "baseline", 0.0, 10.0, {}),
+    ("migrate 0.1.1", "migrate", 10.0, 13.0,
+     {"stop_workers_seconds": 0.4, "migration_seconds": 2.1}),
+    ("background 0.1.1", "background", 13.0, 16.0, {"background_seconds": 2.9}),
+    ("roll 0.1.1", "roll", 16.0, 18.0, {}),
+    ("after 0.1.1", "after", 18.0, 25.0, {}),
+]  # fmt: skip
 
 
-def _result(tmp_path: Path) -> RehearsalResult:
+def _request(at: float, phase: str, latency: float, error: str | None = None) -> RequestRecord:
+    return RequestRecord(at, at, at + latency, phase, "127.0.0.1:1", "0.1.0", "product",
+                         "0.1.0", error is None, error)  # fmt: skip
+
+
+def _result(tmp_path: Path, *, skip: bool = False, slow_ms: float = 60.0) -> RehearsalResult:
+    """Return a run of 250 requests, 20 ms each but ``slow_ms`` for a few in the migration."""
     config = RehearsalConfig(
-        path=("0.1.0", "0.3.0"),
+        path=("0.1.0", "0.3.0") if skip else ("0.1.0", "0.1.1"),
         server_url="postgresql://postgres@127.0.0.1:1/x",
         redis_url="redis://127.0.0.1:2/1",
         workdir=tmp_path,
     )
-    result = RehearsalResult(config, skip=True, started_at="2026-01-01T00:00:00+00:00")
-    result.phases = [
-        PhaseRecord("baseline 0.1.0", "baseline", "0.1.0", 0.0, 5.0),
-        PhaseRecord("migrate 0.3.0", "migrate", "0.3.0", 5.0, 7.0, {"migration_seconds": 1.9}),
-    ]
-    result.records = [
-        RequestRecord(t / 10, t / 10, t / 10 + 0.02, "baseline 0.1.0", "127.0.0.1:1", "0.1.0",
-                      "product", "0.1.0", True)
-        for t in range(50)
-    ]  # fmt: skip
-    result.records.append(
-        RequestRecord(5.5, 5.5, 5.6, "migrate 0.3.0", "127.0.0.1:1", "0.1.0", "product",
-                      "0.1.0", False, "ConnectError: http://127.0.0.1:1/graphql/ <refused>")
-    )  # fmt: skip
-    result.lock_samples = [LockSample(6.0, 1, 1, 0.25, "SELECT <x>", "ALTER TABLE")]
+    result = RehearsalResult(config, skip=skip, started_at="2026-01-01T00:00:00+00:00")
+    result.phases = [PhaseRecord(n, k, "0.1.1", a, b, d) for n, k, a, b, d in PHASES]
+    for tenth in range(250):
+        at = tenth / 10
+        phase = next(p for p in result.phases if p.started <= at < (p.ended or 0))
+        slow = phase.kind == "migrate" and tenth % 5 == 0
+        result.records.append(_request(at, phase.name, (slow_ms if slow else 20) / 1000))
+    result.lock_samples = [LockSample(11.0, 1, 1, 0.25, "SELECT <x>", "ALTER TABLE")]
     result.checks = [CheckResult("slugs set and unique", CheckResult.PASSED, "no NULL")]
     return result
 
 
+def _fail_one(result: RehearsalResult) -> None:
+    result.records[110] = _request(
+        11.0, "migrate 0.1.1", 0.1, "ConnectError: http://127.0.0.1:1/graphql/ <refused>"
+    )
+
+
 def test_html_is_self_contained_and_marks_failures_and_locks(tmp_path: Path) -> None:
-    json_path, html_path = write_report(_result(tmp_path), tmp_path)
+    result = _result(tmp_path, skip=True)
+    _fail_one(result)
+    json_path, html_path = write_report(result, tmp_path)
     html = html_path.read_text()
     assert re.search(r"https?://", html) is None
     assert re.search(r"<(script|link|img|iframe)\b", html) is None
     assert "@import" not in html and "url(" not in html
-    assert "<svg" in html and html.count('stroke="#d62728"') == 1
+    assert "<svg" in html and html.count('stroke="#d62728" stroke-width="1.5"') == 1
     assert 'fill="#ff7f0e"' in html and "lock wait 250 ms" in html
-    assert "migrate 0.3.0" in html and "&lt;refused&gt;" in html
+    assert "migrate 0.1.1" in html and "&lt;refused&gt;" in html
     data = json.loads(json_path.read_text())
-    assert len(data["requests"]) == 51
+    assert len(data["requests"]) == 250
     assert data["errors"][0]["count"] == 1 and data["skip"] is True
-    assert [row["phase"] for row in data["summary"]] == ["baseline 0.1.0", "migrate 0.3.0", "total"]
+    assert [row["phase"] for row in data["summary"]] == [p[0] for p in PHASES] + ["total"]
     assert "server_url" not in data["config"]
+
+
+def test_json_holds_the_targets_and_each_measurement(tmp_path: Path) -> None:
+    json_path, _ = write_report(_result(tmp_path, slow_ms=700), tmp_path)
+    verdict = json.loads(json_path.read_text())["verdict"]
+    assert verdict["outcome"] == "FAILED"
+    assert verdict["targets"] == {
+        "max_failed": 0, "max_latency_ms": 500.0, "p99_ratio": 2.0, "integrity": True
+    }  # fmt: skip
+    measured = {r["name"]: (r["measured"], r["met"]) for r in verdict["results"]}
+    assert measured["max latency"] == ("700 ms", False)
+    assert measured["p99 of migrate 0.1.1"] == ("35.0× (700 ms)", False)
+    assert measured["p99 of background 0.1.1"] == ("1.0× (20 ms)", True)
+    assert measured["failed requests"] == ("0 of 250", True)
+
+
+def test_the_page_in_chromium_says_passed_and_shows_the_tables_that_agree(tmp_path: Path) -> None:
+    _, html_path = write_report(_result(tmp_path, slow_ms=30), tmp_path)
+    dom = dump_dom(html_path.as_uri())
+    assert re.search(r'id="verdict">PASSED<', dom)
+    # The timeline: numbered seconds on the x axis, and a legend of the phase shading.
+    assert all(f">{tick}</text>" in dom for tick in ("0", "5", "10", "20"))
+    for kind in ("baseline", "migrate", "background", "roll", "after"):
+        assert f"{kind} (" in dom
+    # The migration's row: 3.0 s in the phase table and in the migration table.
+    assert "<td>migrate 0.1.1</td><td>3.0</td>" in dom
+    assert "<td>migrate 0.1.1</td><td>3.0</td><td>0.4</td><td>2.1</td><td></td><td>0.5</td>" in dom
+    screenshot(html_path.as_uri(), tmp_path / "passed.png")
+
+
+def test_the_page_in_chromium_names_the_targets_missed(tmp_path: Path) -> None:
+    _, html_path = write_report(_result(tmp_path, slow_ms=700), tmp_path)
+    dom = dump_dom(html_path.as_uri())
+    assert 'id="verdict">FAILED: max latency, p99 of migrate 0.1.1<' in dom
+    picture = screenshot(html_path.as_uri(), tmp_path / "failed.png")
+    assert picture.stat().st_size > 20_000, "the screenshot is blank"
+
+
+def test_a_forced_skip_is_an_expected_failure_unless_the_data_broke(tmp_path: Path) -> None:
+    result = _result(tmp_path, skip=True)
+    _fail_one(result)
+    _, html_path = write_report(result, tmp_path)
+    assert 'id="verdict">EXPECTED FAILURE: 1 request failed<' in dump_dom(html_path.as_uri())
+    result.checks.append(CheckResult("acknowledged creates present", CheckResult.FAILED, "1 lost"))
+    _, html_path = write_report(result, tmp_path / "broken")
+    assert 'id="verdict">FAILED: integrity, failed requests' in html_path.read_text()
+
+
+def test_targets_are_overridable(tmp_path: Path) -> None:
+    from zerodowntime.rehearsal.report import verdict_of
+
+    result = _result(tmp_path, slow_ms=700)
+    assert verdict_of(result).headline == "FAILED: max latency, p99 of migrate 0.1.1"
+    relaxed = Targets(max_latency_ms=1000, p99_ratio=40)
+    assert verdict_of(result, relaxed).headline == "PASSED"
+    _fail_one(result)
+    assert verdict_of(result, relaxed).headline == "FAILED: failed requests"
+    tolerant = Targets(max_failed=1, max_latency_ms=1000, p99_ratio=40)
+    assert verdict_of(result, tolerant).headline == "PASSED"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from rich.console import Console
+
+from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import LockSample, PhaseRecord, RequestRecord
-from zerodowntime.rehearsal.summary import percentile, phase_stats
+from zerodowntime.rehearsal.summary import LiveProgress, percentile, phase_stats
+from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation
 
 
 def _request(phase: str, at: float, latency: float, ok: bool = True) -> RequestRecord:
@@ -30,3 +34,27 @@ def test_phase_stats_split_requests_and_lock_waits_by_phase() -> None:
     assert (stats["b"].requests, stats["b"].failed) == (2, 1)
     assert abs(stats["b"].max - 0.4) < 1e-9 and stats["b"].longest_lock_wait == 0.35
     assert stats["total"].requests == 12 and stats["total"].failed == 1
+
+
+def test_live_progress_prints_each_phase_row_as_the_phase_ends() -> None:
+    console = Console(record=True, width=140)
+    progress = LiveProgress(console)
+    traffic = OpenLoopTraffic(rate=1, rotation=Rotation(), state=None, clock=lambda: 0.0)
+    probe = LockProbe("postgresql://127.0.0.1:1/none", clock=lambda: 0.0)
+    baseline = PhaseRecord("baseline 1", "baseline", "1", 0.0)
+    progress.phase(baseline)
+    progress.started(traffic, probe)
+    traffic.records += [_request("baseline 1", t / 10, 0.012) for t in range(20)]
+    baseline.ended = 2.0
+    migrate = PhaseRecord("migrate 2", "migrate", "2", 2.0)
+    progress.phase(migrate)
+    lines = console.export_text().splitlines()
+    assert not any(line.startswith("migrate 2") for line in lines), "printed before it ended"
+    row = next(line for line in lines if line.startswith("baseline 1"))
+    assert row.split() == ["baseline", "1", "2.0", "20", "0", "12", "12", "12", "12", "0"]
+    traffic.records += [_request("migrate 2", 2.5, 0.3, ok=False)]
+    migrate.ended = 3.0
+    progress.finished()
+    lines = console.export_text().splitlines()
+    migrate_row = next(line for line in lines if line.startswith("migrate 2"))
+    assert migrate_row.split()[2:5] == ["1.0", "1", "1"]

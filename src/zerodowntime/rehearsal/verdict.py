@@ -1,0 +1,149 @@
+"""The verdict of a rehearsal: its measurements held against targets, each shown with its number.
+
+The targets (defaults here, each overridable by an option of ``zdt rehearse``):
+
+- no failed request (``max_failed`` = 0);
+- every integrity check passes;
+- no request slower than ``max_latency_ms`` (500 ms), over the whole run;
+- in each migrate and background phase, a p99 at most ``p99_ratio`` (2x) the baseline's p99.
+
+A path that skips a release (run only with ``--allow-skip``) is expected to break the old
+release: its failed requests give "EXPECTED FAILURE: N requests failed" instead of FAILED,
+while a failed integrity check still fails it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI imports this module: keep it free of the rehearsal's dependencies
+    from zerodowntime.rehearsal.records import CheckResult
+    from zerodowntime.rehearsal.summary import PhaseStats
+
+JUDGED_KINDS = ("migrate", "background")
+
+
+class Outcome(StrEnum):
+    """What a rehearsal's verdict says."""
+
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    EXPECTED_FAILURE = "EXPECTED FAILURE"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The limits a rehearsal is held to."""
+
+    max_failed: int = 0
+    max_latency_ms: float = 500.0
+    p99_ratio: float = 2.0
+    integrity: bool = True
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One target, what was measured against it, and whether it was met."""
+
+    name: str
+    target: str
+    measured: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome, the sentence that says it, and every target with its measurement."""
+
+    outcome: Outcome
+    headline: str
+    results: tuple[TargetResult, ...]
+    targets: Targets
+
+    @property
+    def failed(self) -> bool:
+        """Return True when the rehearsal missed a target (``zdt rehearse`` exits non-zero)."""
+        return self.outcome is Outcome.FAILED
+
+    @property
+    def missed(self) -> list[TargetResult]:
+        """Return the targets that were not met."""
+        return [r for r in self.results if not r.met]
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the verdict as JSON-ready data."""
+        return {
+            "outcome": self.outcome.value,
+            "headline": self.headline,
+            "targets": asdict(self.targets),
+            "results": [asdict(r) for r in self.results],
+        }
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _p99_results(stats: Sequence[PhaseStats], ratio: float) -> list[TargetResult]:
+    baseline = next((s for s in stats if s.kind == "baseline"), None)
+    results = []
+    for row in stats:
+        if row.kind not in JUDGED_KINDS:
+            continue
+        name = f"p99 of {row.name}"
+        if baseline is None or baseline.p99 <= 0:
+            results.append(TargetResult(name, f"≤ {ratio:g}× baseline p99", "no baseline", True))
+            continue
+        target = f"≤ {ratio:g}× baseline p99 ({_ms(baseline.p99)})"
+        if row.requests == 0:
+            results.append(TargetResult(name, target, "no requests", True))
+            continue
+        measured = row.p99 / baseline.p99
+        results.append(
+            TargetResult(name, target, f"{measured:.1f}× ({_ms(row.p99)})", measured <= ratio)
+        )
+    return results
+
+
+def judge(
+    stats: Sequence[PhaseStats],
+    checks: Sequence[CheckResult],
+    targets: Targets,
+    *,
+    skip: bool = False,
+) -> Verdict:
+    """Return the verdict of a rehearsal from its phase stats (with the total row last)."""
+    total = stats[-1]
+    failed_checks = [c.name for c in checks if c.failed]
+    integrity = TargetResult(
+        "integrity",
+        "every check passes" if targets.integrity else "not judged",
+        f"{len(failed_checks)} failed: {', '.join(failed_checks)}"
+        if failed_checks
+        else f"{sum(1 for c in checks if not c.failed)} passed or skipped",
+        not (targets.integrity and failed_checks),
+    )
+    failed = TargetResult(
+        "failed requests",
+        f"≤ {targets.max_failed}",
+        f"{total.failed} of {total.requests}",
+        total.failed <= targets.max_failed,
+    )
+    latency = TargetResult(
+        "max latency",
+        f"≤ {targets.max_latency_ms:g} ms",
+        _ms(total.max),
+        total.max * 1000 <= targets.max_latency_ms,
+    )
+    results = (integrity, failed, latency, *_p99_results(stats, targets.p99_ratio))
+    if skip and total.failed and integrity.met:
+        noun = "request" if total.failed == 1 else "requests"
+        headline = f"EXPECTED FAILURE: {total.failed} {noun} failed"
+        return Verdict(Outcome.EXPECTED_FAILURE, headline, results, targets)
+    missed = [r.name for r in results if not r.met]
+    if missed:
+        return Verdict(Outcome.FAILED, f"FAILED: {', '.join(missed)}", results, targets)
+    return Verdict(Outcome.PASSED, "PASSED", results, targets)

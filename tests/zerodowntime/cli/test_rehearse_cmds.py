@@ -1,0 +1,31 @@
+"""``zdt rehearse`` exits non-zero exactly when its verdict is FAILED, naming the targets missed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zerodowntime.cli.main import cli
+from zerodowntime.rehearsal.database import drop_database
+
+
+@pytest.mark.timeout(180)
+def test_a_missed_target_fails_the_command_and_is_named(tmp_path: Path) -> None:
+    import os
+
+    args = ["rehearse", "--path", "0.1.0", "--rows", "300", "--rate", "10",
+            "--phase-seconds", "2", "--report-dir", str(tmp_path), "--max-latency-ms", "0.01"]  # fmt: skip
+    try:
+        result = CliRunner().invoke(cli, args)
+    finally:
+        drop_database(os.environ["DATABASE_URL"], "zdt_rehearsal")
+    assert result.exit_code == 1, result.output
+    assert "FAILED: max latency" in result.output and "Traceback" not in result.output
+    assert "target missed: max latency:" in result.output
+    assert "baseline 0.1.0" in result.output.split("phase: baseline 0.1.0", 1)[1], "no phase row"
+    (report,) = tmp_path.glob("rehearsal-*/report.json")
+    verdict = json.loads(report.read_text())["verdict"]
+    assert verdict["outcome"] == "FAILED" and verdict["targets"]["max_latency_ms"] == 0.01
