@@ -243,6 +243,7 @@ def to_html(result: RehearsalResult, verdict: Verdict | None = None) -> str:
     context = {
         "path": " → ".join(config.path),
         "verdict": verdict,
+        "defaults": Targets(),
         "verdict_class": verdict.outcome.name.lower().replace("_", "-"),
         "kind": "skips a release (--allow-skip: failures expected)"
         if result.skip

@@ -100,6 +100,7 @@ def test_the_page_in_chromium_says_passed_and_shows_the_tables_that_agree(tmp_pa
     # The migration's row: 3.0 s in the phase table and in the migration table.
     assert "<td>migrate 0.1.1</td><td>3.0</td>" in dom
     assert "<td>migrate 0.1.1</td><td>3.0</td><td>0.4</td><td>2.1</td><td></td><td>0.5</td>" in dom
+    assert "Defaults: 0 failed requests, every integrity check, max\nlatency 500 ms" in dom
     screenshot(html_path.as_uri(), tmp_path / "passed.png")
 
 
