@@ -19,6 +19,7 @@ def user_errors() -> Iterator[None]:
     from django.core.management import CommandError
 
     from zerodowntime.ddl import LockRetriesExhausted
+    from zerodowntime.deploy.executor import DeployError
     from zerodowntime.deploy.releases import ReleaseError
     from zerodowntime.operations.exceptions import (
         IndexNotUsable,
@@ -33,6 +34,7 @@ def user_errors() -> Iterator[None]:
         ServiceError,
         ProjectError,
         ReleaseError,
+        DeployError,
         CommandError,
         ImproperlyConfigured,
         LockRetriesExhausted,

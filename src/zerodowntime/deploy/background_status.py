@@ -6,6 +6,8 @@ deploy guard works with or without the ``zdt_background`` app and before its tab
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +61,36 @@ def read_progress(cursor: Any, table: str | None = None) -> list[BackgroundProgr
 def unfinished(progress: list[BackgroundProgress] | None) -> list[BackgroundProgress]:
     """Return the records that are not done yet."""
     return [p for p in progress or [] if p.status != DONE]
+
+
+def wait_finished(
+    read: Callable[[], list[BackgroundProgress] | None],
+    *,
+    timeout: float,
+    interval: float = 0.5,
+    report: Callable[[list[BackgroundProgress]], None] | None = None,
+    report_every: float = 10.0,
+) -> None:
+    """Poll ``read`` until no background migration is unfinished.
+
+    ``report`` gets the unfinished ones at the first poll and then every ``report_every``
+    seconds. Raise :class:`TimeoutError` naming them when ``timeout`` seconds pass first.
+    """
+    deadline = time.monotonic() + timeout
+    reported = -float("inf")
+    while pending := unfinished(read()):
+        now = time.monotonic()
+        if now > deadline:
+            names = ", ".join(p.name for p in pending)
+            raise TimeoutError(f"background migrations {names} not done after {timeout:.0f} s")
+        if report is not None and now - reported >= report_every:
+            report(pending)
+            reported = now
+        time.sleep(interval)
+
+
+def describe(progress: BackgroundProgress) -> str:
+    """Return one line: the migration's name, status and share done."""
+    total = progress.rows_total if progress.rows_total is not None else "?"
+    share = f"{progress.percent:.1f}%" if progress.percent is not None else "?"
+    return f"{progress.name}: {progress.status}, {share} ({progress.rows_done}/{total} rows)"

@@ -14,13 +14,18 @@ class PlanError(ReleaseError):
 
 
 class Action(StrEnum):
-    """The steps of the upgrade procedure (DESIGN.md §4), in the order they happen."""
+    """The steps of the upgrade procedure, in the order they happen (docs/deploying.md)."""
 
     STOP_WORKERS = "stop the workers"
     MIGRATE = "migrate the database"
     START_WORKERS = "start the workers"
     WAIT_BACKGROUND = "wait for the background migrations"
     ROLL_APP_SERVERS = "roll the app servers one at a time"
+
+    @property
+    def key(self) -> str:
+        """Return the action's name in code and configuration (``stop_workers``)."""
+        return self.name.lower()
 
 
 @dataclass(frozen=True)
