@@ -64,12 +64,10 @@ def emit_chain(output: str) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
-
+    from zerodowntime import conf
     from zerodowntime.checks.runner import evaluate, gather
-    from zerodowntime.deploy.releases import load_manifest
 
-    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+    manifest = conf.release_manifest()
     with tempfile.TemporaryDirectory() as tmp:
         chain, facts = gather(manifest.versions, Path(tmp))
     rules: dict[str, list[str]] = defaultdict(list)

@@ -74,8 +74,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZDT_TEST_DATABASE", "test_zdt")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Every DDL statement waits at most this long for its lock; the toolkit retries with back-off.
-ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = os.environ.get("ZDT_LOCK_TIMEOUT", "1s")
+# Every DDL statement waits at most ZDT_LOCK_TIMEOUT (1 s unless the setting or environment
+# variable says otherwise) for its lock; the toolkit retries with back-off.
 ZERO_DOWNTIME_MIGRATIONS_STATEMENT_TIMEOUT = None
 ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE = True
 # Re-running a migration that stopped halfway skips the statements that already took effect.

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -30,13 +29,11 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import OperationalError
 
+from zerodowntime import conf
+
 logger = logging.getLogger("zerodowntime.ddl")
 
 LOCK_NOT_AVAILABLE = "55P03"
-DEFAULT_LOCK_TIMEOUT = "1s"
-DEFAULT_RETRIES = 10
-DEFAULT_BASE_DELAY = 0.5
-DEFAULT_MAX_DELAY = 30.0
 DEFAULT_JITTER = 0.5
 
 
@@ -57,23 +54,21 @@ class LockRetriesExhausted(TimeoutError):
 class RetryPolicy:
     """How long a statement may wait for its lock, and how often and when to retry it."""
 
-    lock_timeout: str = DEFAULT_LOCK_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    base_delay: float = DEFAULT_BASE_DELAY
-    max_delay: float = DEFAULT_MAX_DELAY
+    lock_timeout: str = conf.default("lock_timeout")
+    retries: int = conf.default("ddl_retries")
+    base_delay: float = conf.default("ddl_retry_base_delay")
+    max_delay: float = conf.default("ddl_retry_max_delay")
     jitter: float = DEFAULT_JITTER
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
-        """Return the policy the Django settings ask for (see the module docstring)."""
-        from django.conf import settings
-
-        lock_timeout = getattr(settings, "ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT", None)
+        """Return the policy of ``ZDT_LOCK_TIMEOUT`` and ``ZDT_DDL_RETRIES`` (and its delays)."""
+        values = conf.get()
         return cls(
-            lock_timeout=str(lock_timeout or DEFAULT_LOCK_TIMEOUT),
-            retries=int(getattr(settings, "ZDT_DDL_RETRIES", DEFAULT_RETRIES)),
-            base_delay=float(getattr(settings, "ZDT_DDL_RETRY_BASE_DELAY", DEFAULT_BASE_DELAY)),
-            max_delay=float(getattr(settings, "ZDT_DDL_RETRY_MAX_DELAY", DEFAULT_MAX_DELAY)),
+            lock_timeout=values.lock_timeout,
+            retries=values.ddl_retries,
+            base_delay=values.ddl_retry_base_delay,
+            max_delay=values.ddl_retry_max_delay,
         )
 
     def delay(self, retry: int, rng: Callable[[], float] = random.random) -> float:
@@ -261,9 +256,7 @@ def _publish(record: StatementRecord) -> None:
 
 def _record_file() -> str | None:
     """Return the JSON-lines file records are appended to, if one is configured."""
-    from django.conf import settings
-
-    return getattr(settings, "ZDT_DDL_RECORD_FILE", None) or os.environ.get("ZDT_DDL_RECORD_FILE")
+    return conf.get().ddl_record_file
 
 
 def _short(sql: str, limit: int = 200) -> str:

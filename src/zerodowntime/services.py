@@ -20,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from zerodowntime import conf
+
 DATABASE_NAME = "zdt"
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 PREFERRED_POSTGRES_PORT = 54329
@@ -59,7 +61,7 @@ class ServiceState:
 
 def state_dir() -> Path:
     """Return the directory that holds the embedded servers' data."""
-    return Path(os.environ.get("ZDT_STATE_DIR", ".zdt")).absolute()
+    return Path(str(conf.environ("ZDT_STATE_DIR"))).absolute()
 
 
 def _read_state(directory: Path) -> ServiceState | None:

@@ -93,6 +93,6 @@ def execute(sql: str, params: list[object] | None = None) -> list[tuple[object, 
 
 def use_fast_retries(settings: Any) -> None:
     """Use a short lock timeout and back-off so lock tests stay quick."""
-    settings.ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = "200ms"
+    settings.ZDT_LOCK_TIMEOUT = "200ms"
     settings.ZDT_DDL_RETRY_BASE_DELAY = 0.1
     settings.ZDT_DDL_RETRY_MAX_DELAY = 0.4

@@ -42,7 +42,7 @@ def test_delay_doubles_is_capped_and_jittered() -> None:
 
 
 def test_policy_reads_settings(settings: pytest.FixtureRequest) -> None:
-    settings.ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = "250ms"
+    settings.ZDT_LOCK_TIMEOUT = "250ms"
     settings.ZDT_DDL_RETRIES = 3
     settings.ZDT_DDL_RETRY_BASE_DELAY = 0.2
     policy = ddl.RetryPolicy.from_settings()

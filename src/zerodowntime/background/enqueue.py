@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from celery import Celery, current_app
-from django.utils.module_loading import import_string
-
-from zerodowntime.background.conf import BackgroundSettings, background_settings
+from zerodowntime import conf
 from zerodowntime.background.constants import QUEUE, RUN_TASK
 
 logger = logging.getLogger(__name__)
-
-
-def celery_app(conf: BackgroundSettings | None = None) -> Celery:
-    """Return the project's Celery app: ``settings.ZDT_CELERY_APP``, else the current one."""
-    conf = conf or background_settings()
-    if conf.celery_app:
-        return import_string(conf.celery_app.replace(":", "."))
-    return current_app._get_current_object()
 
 
 def enqueue(name: str) -> bool:
@@ -28,10 +17,9 @@ def enqueue(name: str) -> bool:
     is logged and Celery beat (or the next worker start) re-enqueues the record later, since the
     record in PostgreSQL is the source of truth.
     """
-    conf = background_settings()
-    timeout = conf.enqueue_timeout
+    timeout = conf.get().background_enqueue_timeout
     try:
-        app = celery_app(conf)
+        app = conf.celery_app()
         with app.connection_for_write(
             connect_timeout=timeout,
             transport_options={

@@ -8,7 +8,7 @@ class BackfillError(RuntimeError):
 
 
 class BackfillNotFound(LookupError):
-    """No backfill of that name is registered in ``settings.ZDT_BACKGROUND_MIGRATIONS``."""
+    """No backfill of that name is registered in ``ZDT_BACKGROUND_MIGRATIONS``."""
 
 
 class BackfillBusy(BackfillError):

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import OperationalError
 
+from zerodowntime import conf
 from zerodowntime.background.base import quote_name
-from zerodowntime.background.conf import background_settings
 from zerodowntime.ddl import is_lock_timeout, session_lock_timeout
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def run_unless_locked(
     Without ``lock_timeout`` the background migrations' setting applies. The command runs on
     its own, outside any transaction, as VACUUM must.
     """
-    timeout = lock_timeout or background_settings().lock_timeout
+    timeout = lock_timeout or conf.get().background_lock_timeout
     try:
         with session_lock_timeout(connection, timeout), connection.cursor() as cursor:
             cursor.execute(f"{command} {quote_name(cursor, table)}")

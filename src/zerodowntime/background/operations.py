@@ -12,12 +12,12 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from zerodowntime.background.conf import background_settings
+from zerodowntime import conf
 from zerodowntime.background.enqueue import enqueue
 from zerodowntime.background.exceptions import BackfillError, BackfillNotFinished
 from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.records import ensure_record, records_table_exists
-from zerodowntime.background.registry import get_backfill, registered_backfills
+from zerodowntime.background.registry import get_backfill
 from zerodowntime.background.runner import run_backfill
 
 logger = logging.getLogger(__name__)
@@ -78,9 +78,9 @@ class RegisterBackgroundMigration(Operation):
             return
         _require_records_table(alias)
         record = ensure_record(self.name, using=alias)
-        if self.name not in registered_backfills():
+        if self.name not in conf.background_migrations():
             logger.warning(
-                "background migration %r is recorded but not in settings.ZDT_BACKGROUND_MIGRATIONS;"
+                "background migration %r is recorded but not in ZDT_BACKGROUND_MIGRATIONS;"
                 " no worker of this project can run it",
                 self.name,
             )
@@ -160,7 +160,7 @@ class FinishBackgroundMigrations(Operation):
     def _finish_inline(self, name: str, alias: str) -> None:
         record = ensure_record(name, using=alias)
         logger.info("finishing background migration %r inline (%s)", name, record.status)
-        wait = background_settings().task_time_budget + 10
+        wait = conf.get().background_task_time_budget + 10
         record = run_backfill(name, using=alias, wait_for_lock=wait, progress=_log_batch)
         pending = _pending_rows(name, alias)
         if pending:

@@ -11,8 +11,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.utils import timezone
 
+from zerodowntime import conf
 from zerodowntime.background.base import Backfill
-from zerodowntime.background.conf import BackgroundSettings, background_settings
 from zerodowntime.background.constants import QUERY_CANCELED
 from zerodowntime.background.exceptions import BackfillError, BackfillFailed
 from zerodowntime.background.locks import backfill_lock
@@ -73,12 +73,11 @@ class BatchRunner:
         record: BackgroundMigration,
         *,
         using: str = DEFAULT_DB_ALIAS,
-        conf: BackgroundSettings | None = None,
     ) -> None:
         self.backfill = backfill
         self.record = record
         self.using = using
-        self.conf = conf or background_settings()
+        self.settings = conf.get()
         self.connection = connections[using]
         self.rows_vacuumed = 0
 
@@ -109,7 +108,7 @@ class BatchRunner:
                         self.backfill.table,
                         self.backfill.name,
                         self.record.rows_done - done_before,
-                        lock_timeout=self.conf.lock_timeout,
+                        lock_timeout=self.settings.background_lock_timeout,
                     )
                 straggler = self._first_straggler()
                 if straggler is None:
@@ -146,7 +145,7 @@ class BatchRunner:
                 sqlstate = getattr(exc.__cause__, "sqlstate", None)
                 if sqlstate not in RETRYABLE_SQLSTATES or attempt == TIMEOUT_RETRIES:
                     raise
-                size = max(self.conf.min_batch_size, self.record.batch_size // 2)
+                size = max(self.settings.background_min_batch_size, self.record.batch_size // 2)
                 logger.warning(
                     "%s: batch after %s timed out (%s); retrying with %d rows",
                     self.backfill.name,
@@ -164,7 +163,7 @@ class BatchRunner:
             cursor.execute(
                 "SELECT set_config('lock_timeout', %s, true),"
                 " set_config('statement_timeout', %s, true)",
-                [self.conf.lock_timeout, self.conf.statement_timeout],
+                [self.settings.background_lock_timeout, self.settings.background_statement_timeout],
             )
             record = (
                 BackgroundMigration.objects.using(self.using)
@@ -187,9 +186,9 @@ class BatchRunner:
             record.batch_size = next_batch_size(
                 record.batch_size,
                 elapsed,
-                target_seconds=self.conf.target_seconds,
-                minimum=self.conf.min_batch_size,
-                maximum=self.conf.max_batch_size,
+                target_seconds=self.settings.background_target_seconds,
+                minimum=self.settings.background_min_batch_size,
+                maximum=self.settings.background_max_batch_size,
             )
             record.save(
                 update_fields=[
@@ -235,7 +234,7 @@ class BatchRunner:
             self.connection,
             self.backfill.table,
             self.backfill.name,
-            lock_timeout=self.conf.lock_timeout,
+            lock_timeout=self.settings.background_lock_timeout,
         )
         record = self.record
         with transaction.atomic(using=self.using):
@@ -249,7 +248,7 @@ class BatchRunner:
             record.started_at = record.started_at or timezone.now()
             record.finished_at = None
             record.batch_size = (
-                record.batch_size or self.backfill.batch_size or self.conf.batch_size
+                record.batch_size or self.backfill.batch_size or self.settings.background_batch_size
             )
             record.rows_total = record.rows_done + self._estimate_left(record.cursor)
             record.save()
@@ -310,13 +309,13 @@ class BatchRunner:
         Before, not after: whoever waits for ``done`` (the next release's migration) must not
         meet this VACUUM's lock, nor autovacuum's one on the same dead rows.
         """
-        if self.conf.vacuum_when_done:
+        if self.settings.background_vacuum:
             vacuum_if_mostly_changed(
                 self.connection,
                 self.backfill.table,
                 self.backfill.name,
                 self.record.rows_done - self.rows_vacuumed,
-                lock_timeout=self.conf.lock_timeout,
+                lock_timeout=self.settings.background_lock_timeout,
             )
 
     def _finish(self) -> None:

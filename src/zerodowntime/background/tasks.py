@@ -10,7 +10,7 @@ from celery.signals import worker_ready
 from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections
 from django.utils import timezone
 
-from zerodowntime.background.conf import background_settings
+from zerodowntime import conf
 from zerodowntime.background.constants import ENQUEUE_UNFINISHED_TASK, RUN_TASK
 from zerodowntime.background.enqueue import enqueue
 from zerodowntime.background.exceptions import BackfillBusy, BackfillError, BackfillNotFound
@@ -29,7 +29,7 @@ def run_background_migration(name: str) -> str:
     if record is not None and record.is_done:
         return "done"
     try:
-        record = run_backfill(name, time_budget=background_settings().task_time_budget)
+        record = run_backfill(name, time_budget=conf.get().background_task_time_budget)
     except BackfillBusy as exc:
         logger.info("%s", exc)
         return "busy"
@@ -51,7 +51,7 @@ def enqueue_unfinished(force: bool = False) -> list[str]:
 
     With ``force``, queue every unfinished one whose lock is free, however recently it moved.
     """
-    conf = background_settings()
+    settings = conf.get()
     try:
         records = unfinished_records()
     except ProgrammingError:  # the records table is not migrated yet
@@ -68,8 +68,8 @@ def enqueue_unfinished(force: bool = False) -> list[str]:
                 record,
                 now=now,
                 running_elsewhere=record.name in running,
-                stale_seconds=conf.stale_seconds,
-                retry_delay_seconds=conf.retry_delay_seconds,
+                stale_seconds=settings.background_stale_seconds,
+                retry_delay_seconds=settings.background_retry_delay,
             )
         if wanted and enqueue(record.name):
             queued.append(record.name)

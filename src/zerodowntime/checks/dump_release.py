@@ -64,12 +64,9 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
+    from zerodowntime import conf
 
-    from zerodowntime.deploy.releases import load_manifest
-
-    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
-    release = manifest.get(settings.ZDT_RELEASE)
+    manifest, release = conf.release_manifest(), conf.release()
     release.module("models")  # register the release's models, whatever the app's models.py does
     facts = ReleaseFacts(release.version, model_tables(manifest.app_label), release_sdl(release))
     with open(argv[0], "w") as handle:

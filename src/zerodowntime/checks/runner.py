@@ -137,11 +137,9 @@ def evaluate(
 
 def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = False) -> Report:
     """Run every check on the configured project (Django must be set up) and return a report."""
-    from django.conf import settings
+    from zerodowntime import conf
 
-    from zerodowntime.deploy.releases import load_manifest
-
-    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+    manifest = conf.release_manifest()
     with tempfile.TemporaryDirectory(prefix="zdt-check-") as tmp:
         chain, facts = gather(manifest.versions, Path(tmp))
     written: list[str] = []
@@ -157,8 +155,8 @@ def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = Fal
 
 
 def configured_snapshot_dir() -> Path | None:
-    """Return ``settings.ZDT_SDL_SNAPSHOT_DIR`` as a path (None: snapshots are not checked)."""
-    from django.conf import settings
+    """Return ``ZDT_SDL_SNAPSHOT_DIR`` as a path (None: snapshots are not checked)."""
+    from zerodowntime import conf
 
-    value = getattr(settings, "ZDT_SDL_SNAPSHOT_DIR", None)
+    value = conf.get().sdl_snapshot_dir
     return Path(value) if value else None

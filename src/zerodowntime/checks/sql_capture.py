@@ -177,16 +177,15 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.db import connections
 
-    from zerodowntime.deploy.releases import load_manifest
+    from zerodowntime import conf
 
     database, output = argv
     connection = connections["default"]
     connection.close()
     connection.settings_dict["NAME"] = database
-    chain = capture_chain(connection, load_manifest(settings.ZDT_RELEASE_MANIFEST))
+    chain = capture_chain(connection, conf.release_manifest())
     connection.close()
     with open(output, "w") as handle:
         json.dump(chain.to_dict(), handle)

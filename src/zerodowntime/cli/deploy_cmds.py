@@ -11,14 +11,14 @@ from rich.table import Table
 
 from zerodowntime import services
 from zerodowntime.cli.errors import friendly
-from zerodowntime.deploy.releases import ReleaseManifest, load_manifest
+from zerodowntime.deploy.releases import ReleaseManifest
 from zerodowntime.project import setup_django
 
 
 def _manifest() -> ReleaseManifest:
-    from django.conf import settings
+    from zerodowntime import conf
 
-    return load_manifest(settings.ZDT_RELEASE_MANIFEST)
+    return conf.release_manifest()
 
 
 @click.command()

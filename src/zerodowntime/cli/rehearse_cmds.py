@@ -76,10 +76,9 @@ def rehearse(
     """
     with services_for_command(keep=keep_services) as urls:
         setup_django()
-        from django.conf import settings
         from rich.console import Console
 
-        from zerodowntime.deploy.releases import load_manifest
+        from zerodowntime import conf
         from zerodowntime.rehearsal.cluster import ClusterError
         from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalError
         from zerodowntime.rehearsal.orchestrator import rehearse as run_rehearsal
@@ -87,7 +86,7 @@ def rehearse(
         from zerodowntime.rehearsal.scenario import ScenarioError
         from zerodowntime.rehearsal.summary import LiveProgress, phase_stats, summary_table
 
-        manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+        manifest = conf.release_manifest()
         versions = tuple(v.strip() for v in path.split(",") if v.strip()) if path else None
         workdir = report_dir / f"rehearsal-{datetime.now():%Y%m%d-%H%M%S}"
         config = RehearsalConfig(

@@ -11,7 +11,11 @@ class DeployConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Start this process's heartbeat when it runs as an app server or worker."""
+        """Check the toolkit's settings; start the heartbeat of an app server or worker."""
+        from django.core import checks
+
+        from zerodowntime import conf
         from zerodowntime.deploy.heartbeat import start_from_environment
 
+        checks.register(conf.check_settings)
         start_from_environment()

@@ -16,21 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.apps import apps
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from zerodowntime import conf
+
 logger = logging.getLogger("zerodowntime.deploy")
 
-ROLE_ENV = "ZDT_PROCESS_ROLE"
-PORT_ENV = "ZDT_PROCESS_PORT"
-DEFAULT_INTERVAL = 2.0
 STALE_AFTER_BEATS = 5
 
 
 def heartbeat_interval() -> float:
     """Return the seconds between two heartbeats (setting ``ZDT_HEARTBEAT_INTERVAL``)."""
-    return float(getattr(settings, "ZDT_HEARTBEAT_INTERVAL", DEFAULT_INTERVAL))
+    return conf.get().heartbeat_interval
 
 
 def stale_after() -> timedelta:
@@ -135,12 +133,12 @@ _current: Heartbeat | None = None
 def start_from_environment() -> Heartbeat | None:
     """Start the heartbeat when ``ZDT_PROCESS_ROLE`` is set (once per process)."""
     global _current
-    role = os.environ.get(ROLE_ENV)
+    role = conf.environ("ZDT_PROCESS_ROLE")
     if not role or (_current is not None and _current.pid == os.getpid()):
         return _current
-    port = os.environ.get(PORT_ENV)
+    port = conf.environ("ZDT_PROCESS_PORT")
     _current = Heartbeat(
-        role=role, release=str(settings.ZDT_RELEASE), port=int(port) if port else None
+        role=role, release=conf.release().version, port=int(port) if port else None
     )
     _current.start()
     return _current

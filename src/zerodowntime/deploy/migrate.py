@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS
 from django.db.migrations.loader import MigrationLoader
 
-from zerodowntime.deploy.releases import load_manifest
+from zerodowntime import conf
 
 
 def migrate_to_release(
@@ -24,7 +23,7 @@ def migrate_to_release(
 
     Return the version migrated to.
     """
-    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+    manifest = conf.release_manifest()
     release = manifest.get(version) if version else manifest.newest
     options = {"database": database, "interactive": False, "stdout": stdout}
     call_command(

@@ -17,20 +17,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
-from django.conf import settings
 
+from zerodowntime import conf
 from zerodowntime.deploy.background_status import BackgroundProgress, read_progress, unfinished
 from zerodowntime.deploy.background_status import records_table as background_table
 from zerodowntime.deploy.heartbeat import stale_after
 from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.deploy.plan import plan_upgrade
-from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest, load_manifest
+from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import ZDT, Cluster
 from zerodowntime.rehearsal.database import recreate_database
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
-from zerodowntime.rehearsal.scenario import Scenario, SetupContext, load_scenario
+from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
 
@@ -126,9 +126,9 @@ class _Run:
     def __init__(self, config: RehearsalConfig, observer: Observer) -> None:
         self.config = config
         self.observer = observer
-        self.manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
+        self.manifest = conf.release_manifest()
         self.skip = check_path(self.manifest, config.path)
-        self.scenario: Scenario = load_scenario()
+        self.scenario: Scenario = conf.rehearsal_scenario()
         self.clock = new_clock()
         self.config.workdir.mkdir(parents=True, exist_ok=True)
         self.database_url = ""

@@ -3,7 +3,7 @@
 A :class:`Scenario` prepares the database (rows, an API token), gives the weighted
 :class:`Operation` s that clients of each release send, and the :class:`IntegrityCheck` s run at
 the end. The toolkit finds it through the setting ``ZDT_REHEARSAL_SCENARIOS`` (a dotted path to
-a Scenario instance).
+a Scenario instance, loaded by :func:`zerodowntime.conf.rehearsal_scenario`).
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 import psycopg
 
 from zerodowntime.rehearsal.records import CheckResult
 
-SETTING = "ZDT_REHEARSAL_SCENARIOS"
-
 
 class ScenarioError(LookupError):
-    """The service's scenario is missing or not a :class:`Scenario`."""
+    """A scenario cannot do what the rehearsal asks (such as a release it has no traffic for)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,9 @@ class Operation(ABC):
 
     name: str = "operation"
     weight: float = 1.0
+    # False for an operation that only reads: while a forced skip migrates, the old release's
+    # clients send only those (see zerodowntime.rehearsal.orchestrator).
+    writes: bool = True
 
     @abstractmethod
     def build(self, state: Any, rng: random.Random) -> HttpCall | None:
@@ -120,23 +120,3 @@ class Scenario(ABC):
     @abstractmethod
     def integrity_checks(self) -> Sequence[IntegrityCheck]:
         """Return the checks to run at the end."""
-
-
-def load_scenario(dotted_path: str | None = None) -> Scenario:
-    """Return the scenario at ``dotted_path`` (default: setting ``ZDT_REHEARSAL_SCENARIOS``)."""
-    if dotted_path is None:
-        from django.conf import settings
-
-        dotted_path = getattr(settings, SETTING, None)
-        if not dotted_path:
-            raise ScenarioError(
-                f"set {SETTING} to the dotted path of the service's rehearsal Scenario"
-            )
-    module_name, _, attribute = dotted_path.rpartition(".")
-    try:
-        scenario = getattr(import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ScenarioError(f"cannot import {dotted_path}: {exc}") from exc
-    if not isinstance(scenario, Scenario):
-        raise ScenarioError(f"{dotted_path} is not a rehearsal Scenario")
-    return scenario

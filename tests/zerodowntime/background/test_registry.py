@@ -6,13 +6,14 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from tests.zerodowntime.background.backfills import CounterBackfill
+from zerodowntime import conf
 from zerodowntime.background.exceptions import BackfillNotFound
-from zerodowntime.background.registry import get_backfill, registered_backfills
+from zerodowntime.background.registry import get_backfill
 
 
 def test_get_backfill_returns_an_instance_of_the_registered_class() -> None:
     assert isinstance(get_backfill("test_counter"), CounterBackfill)
-    assert "flow_counter" in registered_backfills()
+    assert "flow_counter" in conf.background_migrations()
 
 
 def test_an_unknown_name_lists_the_registered_ones() -> None:
@@ -24,7 +25,11 @@ def test_an_unknown_name_lists_the_registered_ones() -> None:
     ("paths", "message"),
     [
         (["tests.zerodowntime.background.backfills.Missing"], "cannot import"),
-        (["tests.zerodowntime.background.backfills.ITEMS_TABLE"], "not a subclass"),
+        (
+            ["tests.zerodowntime.background.backfills.ITEMS_TABLE"],
+            "'tests.zerodowntime.background.backfills.ITEMS_TABLE' is not a"
+            " zerodowntime.background.base.Backfill subclass",
+        ),
         (
             [
                 "tests.zerodowntime.background.backfills.CounterBackfill",
@@ -39,4 +44,4 @@ def test_a_wrong_setting_is_reported(
 ) -> None:
     settings.ZDT_BACKGROUND_MIGRATIONS = paths
     with pytest.raises(ImproperlyConfigured, match=message):
-        registered_backfills()
+        conf.background_migrations()

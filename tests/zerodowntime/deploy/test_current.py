@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from tests.zerodowntime.deploy.fake_manifest import MANIFEST as FAKE
+from zerodowntime import conf
 from zerodowntime.deploy.current import current_release, release_of
-from zerodowntime.deploy.releases import load_manifest
 
 
 def test_release_of_is_the_newest_release_with_its_head_applied() -> None:
@@ -18,6 +17,5 @@ def test_release_of_is_the_newest_release_with_its_head_applied() -> None:
 
 @pytest.mark.django_db
 def test_current_release_of_the_test_database() -> None:
-    manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
-    assert current_release(manifest) == settings.ZDT_RELEASE
+    assert current_release(conf.release_manifest()) == conf.release().version
     assert current_release(FAKE) == "0.1.0"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from zerodowntime.rehearsal.scenario import ScenarioError, graphql_outcome, load_scenario
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from zerodowntime import conf
+from zerodowntime.rehearsal.scenario import graphql_outcome
 
 
 def test_only_http_200_with_data_and_no_unexpected_error_is_ok() -> None:
@@ -24,9 +28,11 @@ def test_allowed_error_codes_are_not_failures() -> None:
     assert not graphql_outcome(200, body).ok
 
 
-def test_load_scenario_refuses_what_is_not_a_scenario() -> None:
-    with pytest.raises(ScenarioError, match="not a rehearsal Scenario"):
-        load_scenario("zerodowntime.rehearsal.scenario.SETTING")
-    with pytest.raises(ScenarioError, match="cannot import"):
-        load_scenario("no.such.module.THING")
-    assert load_scenario().operations("0.1.0")
+def test_the_scenario_setting_must_name_a_scenario(settings: Any) -> None:
+    assert conf.rehearsal_scenario().operations("0.1.0")
+    settings.ZDT_REHEARSAL_SCENARIOS = "zerodowntime.conf.PREFIX"
+    with pytest.raises(ImproperlyConfigured, match="is not a zerodowntime.rehearsal.scenario.Scen"):
+        conf.rehearsal_scenario()
+    settings.ZDT_REHEARSAL_SCENARIOS = "no.such.module.THING"
+    with pytest.raises(ImproperlyConfigured, match="cannot import 'no.such.module.THING'"):
+        conf.rehearsal_scenario()

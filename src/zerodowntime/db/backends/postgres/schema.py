@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.backends.postgresql.schema import (
     DatabaseSchemaEditor as PostgresDatabaseSchemaEditor,
 )
 from django_zero_downtime_migrations.backends.postgres.schema import DatabaseSchemaEditorMixin
 
-from zerodowntime import ddl
+from zerodowntime import conf, ddl
 from zerodowntime.db.indexes import drop_invalid_index
 from zerodowntime.sql import Kind, Statement, parse
 
@@ -89,7 +88,7 @@ class DatabaseSchemaEditor(DatabaseSchemaEditorMixin, RetryingExecuteMixin):
         """Keep index builds to one core so the application's queries keep the others."""
         editor = super().__enter__()
         if not self.collect_sql:
-            workers = str(getattr(settings, "ZDT_DDL_MAINTENANCE_WORKERS", 0))
+            workers = str(conf.get().ddl_maintenance_workers)
             with self.connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT current_setting('max_parallel_maintenance_workers'),"

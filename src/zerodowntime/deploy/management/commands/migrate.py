@@ -1,6 +1,6 @@
 """``manage.py migrate`` that stops the release app at the running release's head.
 
-A process runs one release (``settings.ZDT_RELEASE``). Without an app label, ``migrate`` brings
+A process runs one release (``ZDT_RELEASE``). Without an app label, ``migrate`` brings
 the release app to that release's head migration rather than to the newest one, so a process of
 an older release (or its test database) never gets a schema from the future. With an app label,
 or when the running release is the newest, it is Django's ``migrate`` unchanged.
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 
+from zerodowntime import conf
 from zerodowntime.deploy.migrate import migrate_to_release
-from zerodowntime.deploy.releases import load_manifest
 
 
 class Command(DjangoMigrateCommand):
@@ -24,12 +23,12 @@ class Command(DjangoMigrateCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        manifest = load_manifest(settings.ZDT_RELEASE_MANIFEST)
-        if options.get("app_label") or manifest.newest.version == settings.ZDT_RELEASE:
+        release = conf.release()
+        if options.get("app_label") or release == conf.release_manifest().newest:
             super().handle(*args, **options)
             return
         migrate_to_release(
-            settings.ZDT_RELEASE,
+            release.version,
             database=options["database"],
             verbosity=options["verbosity"],
             stdout=self.stdout,
