@@ -17,16 +17,12 @@ from zerodowntime.cli.processes import RELEASE_OPTION
 from zerodowntime.project import process_environment, services_for_command, setup_django
 
 EXAMPLES = """\
-Try it (queries are public, mutations need the token):
+Try it in another shell (queries are public, mutations need the token); each call below has just
+run against the server:
 
-  curl -s http://127.0.0.1:{port}/graphql/ -H 'Content-Type: application/json' \\
-    -H 'Authorization: Bearer {token}' \\
-    -d '{{"query": "mutation {{ productCreate(name: \\"Lamp\\", description: {{color: \\"red\\"}}) {{ product {{ id name }} }} }}"}}'
+{examples}
 
-  curl -s http://127.0.0.1:{port}/graphql/ -H 'Content-Type: application/json' \\
-    -d '{{"query": "{{ products(first: 3) {{ edges {{ node {{ id name created }} }} pageInfo {{ hasNextPage endCursor }} }} }}"}}'
-
-GraphiQL: http://127.0.0.1:{port}/graphql/  (its JavaScript comes from a CDN: it needs internet)
+GraphiQL (no internet needed): http://127.0.0.1:{port}/graphql/
 Inspect the table: `zdt psql` or `zdt schema`.  Stop with Ctrl-C.
 """
 
@@ -46,6 +42,21 @@ def _product_count(database_url: str, table: str) -> int:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
+
+
+def _print_examples(server: subprocess.Popen[bytes], release: str, port: int, token: str) -> None:
+    """Wait for the server, run the release's examples against it, then print them."""
+    from catalog import examples as api
+
+    url = f"http://127.0.0.1:{port}/graphql/"
+    try:
+        api.wait_serving(f"http://127.0.0.1:{port}/health/", alive=lambda: server.poll() is None)
+        examples = api.build_examples(api.release_schema(release))
+        api.check(examples, url=url, token=token)
+    except api.ExampleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    printed = api.render(examples, url=url, token=token, indent="  ")
+    click.echo(EXAMPLES.format(examples=printed, port=port))
 
 
 @click.command()
@@ -70,16 +81,19 @@ def demo(release: str, rows: int, port: int, table: str, keep_services: bool) ->
             click.echo(f"Populating {missing:,} products...")
             _zdt("populate", "--amount", str(missing), "--release", release, env=env)
         token = _zdt("token", "--name", "demo", env=env, capture=True).strip()
-        click.echo(EXAMPLES.format(port=port, token=token))
         zdt = str(Path(sys.executable).parent / "zdt")
         server = subprocess.Popen(
             [zdt, "serve", "--release", release, "--port", str(port)], env=env
         )
         try:
+            _print_examples(server, release, port, token)
             server.wait()
         except KeyboardInterrupt:
-            server.terminate()
-            server.wait(timeout=30)
+            pass
+        finally:
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 @click.command()
