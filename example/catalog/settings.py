@@ -1,7 +1,9 @@
 """Django settings of the catalog service, read from the environment.
 
 ``DATABASE_URL`` / ``REDIS_URL`` name the servers; without them the embedded servers that
-``zdt up`` started are used. ``ZDT_RELEASE`` picks the release this process runs.
+``zdt up`` started are used. ``ZDT_RELEASE`` picks the release this process runs. The toolkit's
+settings (``ZDT_*``) are listed in docs/settings.md; the toolkit reads the environment
+fallbacks (``ZDT_LOCK_TIMEOUT``, ...) itself. The catalog's own settings are ``CATALOG_*``.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ TEMPLATES = [
 
 DATABASES = {"default": database_settings(DATABASE_URL, engine="zerodowntime.db.backends.postgres")}
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZDT_TEST_DATABASE", "test_zdt")}
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("CATALOG_TEST_DATABASE", "test_zdt")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Every DDL statement waits at most ZDT_LOCK_TIMEOUT (1 s unless the setting or environment
@@ -103,16 +105,17 @@ ZDT_BACKGROUND_MIGRATIONS: list[str] = [
 ZDT_CELERY_APP = "catalog.celery:app"
 
 # API limits (DESIGN.md §6).
-ZDT_MAX_PAGE_SIZE = 100
-ZDT_MAX_QUERY_DEPTH = 8
+CATALOG_MAX_PAGE_SIZE = 100
+CATALOG_MAX_QUERY_DEPTH = 8
 
+_LOG_LEVEL = os.environ.get("CATALOG_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "zerodowntime": {"handlers": ["console"], "level": os.environ.get("ZDT_LOG_LEVEL", "INFO")},
-        "catalog": {"handlers": ["console"], "level": os.environ.get("ZDT_LOG_LEVEL", "INFO")},
+        "zerodowntime": {"handlers": ["console"], "level": _LOG_LEVEL},
+        "catalog": {"handlers": ["console"], "level": _LOG_LEVEL},
     },
 }

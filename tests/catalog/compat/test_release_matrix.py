@@ -45,7 +45,8 @@ def database_url() -> Iterator[str]:
 def _env(database_url: str, release: str) -> dict[str, str]:
     import os
 
-    env = dict(os.environ, DATABASE_URL=database_url, ZDT_RELEASE=release, ZDT_LOG_LEVEL="WARNING")
+    env = dict(os.environ, DATABASE_URL=database_url, ZDT_RELEASE=release)
+    env["CATALOG_LOG_LEVEL"] = "WARNING"
     env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     return env

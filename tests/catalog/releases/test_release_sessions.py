@@ -26,7 +26,7 @@ def test_release_session_passes(release: str) -> None:
     env = dict(
         os.environ,
         ZDT_RELEASE=release,
-        ZDT_TEST_DATABASE=f"test_zdt_{release.replace('.', '_')}",
+        CATALOG_TEST_DATABASE=f"test_zdt_{release.replace('.', '_')}",
     )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "release", "-q", "-p", "no:cacheprovider"],
