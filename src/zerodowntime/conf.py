@@ -50,6 +50,8 @@ def _setting(
     metadata = {"meaning": meaning, "env": env, "example": example, "duration": duration}
     if isinstance(default, tuple | list):
         return field(default_factory=lambda: tuple(default), metadata=metadata)
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=metadata)
     return field(default=default, metadata=metadata)
 
 
@@ -68,6 +70,13 @@ class ToolkitSettings:
     )
     heartbeat_interval: float = _setting(
         2.0, "seconds between two heartbeats of an app server or worker (`zdt status`)"
+    )
+    deploy_commands: dict[str, str] = _setting(
+        {},
+        "shell command of each step of `zdt upgrade --deployer commands`, by action"
+        " (`stop_workers`, `migrate`, `start_workers`, `wait_background`, `roll_app_servers`;"
+        " `{release}` is replaced by the release); see docs/deploying.md",
+        example='{"stop_workers": "systemctl stop myproject-worker"}',
     )
     # Schema changes (every DDL statement of a migration)
     lock_timeout: str = _setting(
@@ -236,6 +245,14 @@ def _as_optional_str(raw: object) -> str | None:
     return None if raw is None or raw == "" else str(raw)
 
 
+def _as_commands(raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in raw.items()
+    ):
+        raise ValueError(raw)
+    return dict(raw)
+
+
 def _as_str(raw: object) -> str:
     if raw is None or isinstance(raw, list | tuple | dict):
         raise ValueError(raw)
@@ -250,6 +267,7 @@ _PARSERS: dict[str, tuple[Callable[[object], Any], str, str]] = {
     "float": (lambda raw: float(str(raw)), "a number", "number"),
     "bool": (_as_bool, "True or False", "boolean"),
     "tuple[str, ...]": (_as_paths, "a list of dotted paths", "list of strings"),
+    "dict[str, str]": (_as_commands, "a dict of strings by action", "dict of strings"),
 }
 
 
@@ -392,6 +410,26 @@ def release() -> Release:
         return manifest.get(version)
     except ReleaseError as exc:
         raise ImproperlyConfigured(f"ZDT_RELEASE: {exc}") from exc
+
+
+def deploy_commands() -> dict[str, str]:
+    """Return ``ZDT_DEPLOY_COMMANDS``, checked to name only actions of the upgrade procedure."""
+    from zerodowntime.deploy.plan import Action
+
+    commands, keys = get().deploy_commands, [action.key for action in Action]
+    if not commands:
+        raise ImproperlyConfigured(
+            "set ZDT_DEPLOY_COMMANDS in your settings to the shell command of each step, for"
+            ' example ZDT_DEPLOY_COMMANDS = {"stop_workers": "systemctl stop myproject-worker",'
+            ' "start_workers": "systemctl start myproject-worker@{release}"} (docs/deploying.md)'
+        )
+    unknown = sorted(set(commands) - set(keys))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"ZDT_DEPLOY_COMMANDS names {', '.join(map(repr, unknown))}, not an action: the"
+            f" actions are {', '.join(keys)}"
+        )
+    return dict(commands)
 
 
 def rehearsal_scenario() -> Scenario:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import click
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from zerodowntime import services
 from zerodowntime.cli.errors import friendly
+from zerodowntime.deploy.executor import Deployer
 from zerodowntime.deploy.releases import ReleaseManifest
 from zerodowntime.project import setup_django
 
@@ -109,28 +109,94 @@ def schema(table: str | None) -> None:
         console.print(part)
 
 
+DEPLOYERS = ("manual", "commands")
+
+
+def _deployer(name: str, *, allow_skip: bool, background_timeout: float) -> Deployer:
+    """Return the deployer named ``name``: a built-in one or a project's, by dotted path."""
+    from zerodowntime.deploy.manual import ManualDeployer
+
+    if name == "manual":
+        return ManualDeployer(
+            click.echo, allow_skip=allow_skip, background_timeout=background_timeout
+        )
+    if name == "commands":
+        from zerodowntime import conf
+        from zerodowntime.deploy.command_deployer import CommandDeployer
+
+        return CommandDeployer(
+            conf.deploy_commands(),
+            click.echo,
+            allow_skip=allow_skip,
+            background_timeout=background_timeout,
+        )
+    if "." not in name:
+        raise click.BadParameter(
+            f"{name!r} is neither {' nor '.join(DEPLOYERS)} nor a dotted path such as"
+            " myproject.deploy.KubernetesDeployer",
+            param_hint="--deployer",
+        )
+    from django.utils.module_loading import import_string
+
+    try:
+        factory = import_string(name.replace(":", "."))
+    except ImportError as exc:
+        raise click.BadParameter(
+            f"cannot import {name!r} ({exc})", param_hint="--deployer"
+        ) from exc
+    deployer = factory()
+    if not isinstance(deployer, Deployer):
+        raise click.BadParameter(
+            f"{name!r} made a {type(deployer).__name__}, not a"
+            " zerodowntime.deploy.executor.Deployer",
+            param_hint="--deployer",
+        )
+    return deployer
+
+
 @click.command()
 @click.option("--to", "target", required=True, metavar="X", help="Release to upgrade to.")
+@click.option(
+    "--deployer",
+    "deployer_name",
+    default="manual",
+    show_default=True,
+    metavar="NAME",
+    help="How the steps are done: `manual` (zdt migrates and reports the background"
+    " migrations; it prints the steps that are yours: stop and start the workers, roll the app"
+    " servers), `commands` (each step runs its command from the ZDT_DEPLOY_COMMANDS setting,"
+    " the manual way for a step without one), or the dotted path of your own Deployer class."
+    " See docs/deploying.md.",
+)
+@click.option(
+    "--background-timeout",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for the background migrations when the deployer waits for them.",
+)
 @click.option(
     "--allow-skip",
     is_flag=True,
     help="Jump over releases and ignore older live processes (only to demonstrate what breaks).",
 )
 @friendly
-def upgrade(target: str, allow_skip: bool) -> None:
+def upgrade(target: str, deployer_name: str, background_timeout: float, allow_skip: bool) -> None:
     """Upgrade the database to the next release, after checking the deployment allows it.
 
-    Moves one release at a time (stop the workers, migrate, start the new workers, wait for the
-    background migrations, roll the app servers). It migrates itself and prints the steps that
-    belong to your process manager.
+    Moves one release at a time: stop the workers, migrate, start the new workers, wait for the
+    background migrations, roll the app servers. A deployer does each step (--deployer); the
+    order is the same for every deployer, and the same as `zdt rehearse`'s.
     """
     setup_django()
-    from zerodowntime.deploy.background_status import read_progress, unfinished
     from zerodowntime.deploy.current import current_release
+    from zerodowntime.deploy.executor import ConsoleProgress, execute
     from zerodowntime.deploy.heartbeat import live_processes
-    from zerodowntime.deploy.migrate import migrate_to_release
-    from zerodowntime.deploy.plan import Action, plan_upgrade
+    from zerodowntime.deploy.plan import plan_upgrade
 
+    deployer = _deployer(
+        deployer_name, allow_skip=allow_skip, background_timeout=background_timeout
+    )
     manifest = _manifest()
     current = current_release(manifest)
     live = live_processes() if current is not None else []
@@ -146,36 +212,12 @@ def upgrade(target: str, allow_skip: bool) -> None:
     if plan.is_noop:
         click.echo(f"The database is already at release {target}.")
         return
-    workers = [p for p in live if p.role == "worker"]
-    if workers and not allow_skip:
-        releases = ", ".join(sorted({p.release for p in workers}))
-        raise click.ClickException(
-            f"{len(workers)} worker process(es) of release {releases} are still running:"
-            " stop the workers before migrating"
-        )
-    click.echo(f"Upgrading the database from {current or 'nothing'} to {target}:")
-    for number, step in enumerate(plan.steps, start=1):
-        prefix = f"{number}. {step.action.value}"
-        if step.action is Action.STOP_WORKERS:
-            click.echo(f"{prefix}: no live worker, done")
-        elif step.action is Action.MIGRATE:
-            started = time.monotonic()
-            migrate_to_release(target)
-            click.echo(f"{prefix}: done in {time.monotonic() - started:.1f} s")
-        elif step.action is Action.START_WORKERS:
-            click.echo(f"{prefix}: yours to do, e.g. `zdt worker --release {target}`")
-        elif step.action is Action.WAIT_BACKGROUND:
-            from django.db import connection
-
-            with connection.cursor() as cursor:
-                pending = unfinished(read_progress(cursor))
-            names = ", ".join(p.name for p in pending) or "none pending"
-            click.echo(f"{prefix}: {names} (the new workers run them; follow with `zdt status`)")
-        elif step.action is Action.ROLL_APP_SERVERS:
-            click.echo(
-                f"{prefix}: yours to do: for each server start `zdt serve --release {target}`,"
-                " wait for /health/, move traffic to it, then stop the old one"
-            )
+    click.echo(
+        f"Upgrading the database from {current or 'nothing'} to {target}"
+        f" with the {deployer.name} deployer:"
+    )
+    execute(plan, deployer, [ConsoleProgress(click.echo)])
+    click.echo(f"The database is at release {target}.")
 
 
 COMMANDS = [status, schema, upgrade]

@@ -90,7 +90,10 @@ def wait_finished(
 
 
 def describe(progress: BackgroundProgress) -> str:
-    """Return one line: the migration's name, status and share done."""
-    total = progress.rows_total if progress.rows_total is not None else "?"
-    share = f"{progress.percent:.1f}%" if progress.percent is not None else "?"
-    return f"{progress.name}: {progress.status}, {share} ({progress.rows_done}/{total} rows)"
+    """Return one line: the migration's name, status and how far it got."""
+    if progress.percent is None:
+        return f"{progress.name}: {progress.status}, {progress.rows_done} rows done"
+    return (
+        f"{progress.name}: {progress.status}, {progress.percent:.1f}%"
+        f" ({progress.rows_done}/{progress.rows_total} rows)"
+    )

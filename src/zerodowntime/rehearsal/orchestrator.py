@@ -1,8 +1,11 @@
 """Rehearse an upgrade path under live traffic: deploy, drive traffic, probe, upgrade, check.
 
-The procedure of each step is DESIGN.md §4: stop the workers, migrate, start the new release's
-workers, wait for the background migrations, roll the app servers one at a time; then a phase
-where clients of the new release and of the previous one (old clients) both send requests.
+Each step of the path is the upgrade plan of :mod:`zerodowntime.deploy.plan`, run by the
+executor of :mod:`zerodowntime.deploy.executor` through the local deployer
+(:mod:`zerodowntime.rehearsal.deployer`): stop the workers, migrate, start the new release's
+workers, wait for the background migrations, roll the app servers one at a time. The run hears
+each step start and end and records the phases; then comes a phase where clients of the new
+release and of the previous one (old clients) both send requests.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,14 +22,15 @@ from typing import Any, Protocol
 import psycopg
 
 from zerodowntime import conf
-from zerodowntime.deploy.background_status import BackgroundProgress, read_progress, unfinished
-from zerodowntime.deploy.background_status import records_table as background_table
+from zerodowntime.deploy.background_status import BackgroundProgress
+from zerodowntime.deploy.executor import Deployer, StepResult, execute
 from zerodowntime.deploy.heartbeat import stale_after
 from zerodowntime.deploy.models import ProcessHeartbeat
-from zerodowntime.deploy.plan import plan_upgrade
+from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import ZDT, Cluster
 from zerodowntime.rehearsal.database import recreate_database
+from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
@@ -35,6 +39,21 @@ from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOp
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
 
 OLD_CLIENT_WEIGHT = 0.5
+# The phase each action of the plan belongs to, and the detail its duration is added to.
+PHASE_OF = {
+    Action.STOP_WORKERS: "migrate",
+    Action.MIGRATE: "migrate",
+    Action.START_WORKERS: "background",
+    Action.WAIT_BACKGROUND: "background",
+    Action.ROLL_APP_SERVERS: "roll",
+}
+SECONDS_DETAIL = {
+    Action.STOP_WORKERS: "stop_workers_seconds",
+    Action.MIGRATE: "migration_seconds",
+    Action.START_WORKERS: "background_seconds",
+    Action.WAIT_BACKGROUND: "background_seconds",
+}
+WrapDeployer = Callable[[LocalDeployer], Deployer]
 
 
 class RehearsalError(RuntimeError):
@@ -121,11 +140,15 @@ def check_path(manifest: ReleaseManifest, path: Sequence[str]) -> bool:
 
 
 class _Run:
-    """The state of one rehearsal while it runs."""
+    """The state of one rehearsal while it runs; it hears the executor's steps (phases)."""
 
-    def __init__(self, config: RehearsalConfig, observer: Observer) -> None:
+    def __init__(
+        self, config: RehearsalConfig, observer: Observer, wrap_deployer: WrapDeployer | None
+    ) -> None:
         self.config = config
         self.observer = observer
+        self.wrap_deployer = wrap_deployer
+        self.failed_step: Step | None = None
         self.manifest = conf.release_manifest()
         self.skip = check_path(self.manifest, config.path)
         self.scenario: Scenario = conf.rehearsal_scenario()
@@ -164,6 +187,10 @@ class _Run:
             tail = "\n".join((result.stderr or result.stdout).splitlines()[-15:])
             raise RehearsalError(f"`zdt {' '.join(args)}` failed at {release}:\n{tail}")
         return result.stdout
+
+    def migrate(self, release: str) -> str:
+        """Run ``zdt migrate --release RELEASE``; return its output or raise with it."""
+        return self.command(release, ["migrate", "--release", release], f"migrate-{release}")
 
     def manage(self, release: str, args: Sequence[str]) -> str:
         """Run a Django management command at ``release`` (for the scenario's setup)."""
@@ -213,73 +240,49 @@ class _Run:
             ).fetchall()
         return [release for (release,) in rows]
 
-    def wait_registered(self, pid: int, timeout: float = 90.0) -> None:
-        """Wait until process ``pid`` has registered its heartbeat (its Django is set up)."""
-        table = ProcessHeartbeat._meta.db_table
-        deadline = time.monotonic() + timeout
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
-            while time.monotonic() < deadline:
-                query = f'SELECT 1 FROM "{table}" WHERE pid = %s'
-                if conn.execute(query, [pid]).fetchone():
-                    return
-                time.sleep(0.2)
-        raise RehearsalError(f"process {pid} did not register a heartbeat within {timeout:.0f} s")
+    def step_started(self, step: Step, number: int, total: int) -> None:
+        """Begin the phase of ``step`` unless the previous step began it."""
+        kind = PHASE_OF[step.action]
+        last = self.result.phases[-1]
+        if (last.kind, last.release, last.ended) != (kind, step.release, None):
+            self.begin(f"{kind} {step.release}", kind, step.release)
 
-    def background_progress(self) -> list[BackgroundProgress] | None:
-        table = background_table()
-        if table is None:
-            return None
-        with psycopg.connect(self.database_url, autocommit=True) as conn, conn.cursor() as cur:
-            return read_progress(cur, table)
+    def step_finished(self, result: StepResult) -> None:
+        """Add the step's duration (and the roll's switches) to its phase."""
+        phase = self.result.phases[-1]
+        detail = SECONDS_DETAIL.get(result.step.action)
+        if detail is not None:
+            phase.detail[detail] = round(phase.detail.get(detail, 0.0) + result.seconds, 3)
+        if result.step.action is Action.ROLL_APP_SERVERS:
+            phase.detail["switches"] = list(self.deployer.switches)
 
-    def wait_background(self) -> None:
-        deadline = time.monotonic() + self.config.background_timeout
-        while unfinished(self.background_progress()):
-            if time.monotonic() > deadline:
-                names = ", ".join(p.name for p in unfinished(self.background_progress()))
-                raise RehearsalError(
-                    f"background migrations {names} not done after"
-                    f" {self.config.background_timeout:.0f} s"
-                )
-            time.sleep(0.5)
+    def step_failed(self, step: Step, number: int, error: BaseException) -> None:
+        """Remember which step failed (a skip's refused migrate is not an error)."""
+        self.failed_step = step
 
-    def upgrade(self, cluster: Cluster, current: str, release: str) -> bool:
-        """Take one step of the procedure; return False when a skip's migrate was refused."""
-        plan_upgrade(
+    def upgrade(self, current: str, release: str) -> bool:
+        """Run the plan of one step of the path; return False when a skip's migrate was refused."""
+        plan = plan_upgrade(
             self.manifest.versions,
             current=current,
             target=release,
             live_releases=self.live_releases(),
             allow_skip=self.skip,
         )
-        phase = self.begin(f"migrate {release}", "migrate", release)
-        began = time.monotonic()
-        cluster.stop_workers()
-        phase.detail["stop_workers_seconds"] = round(time.monotonic() - began, 3)
-        began = time.monotonic()
+        deployer = self.wrap_deployer(self.deployer) if self.wrap_deployer else self.deployer
         try:
-            self.command(release, ["migrate", "--release", release], f"migrate-{release}")
+            execute(plan, deployer, [self])
         except RehearsalError as exc:
-            if not self.skip:
+            if not (self.skip and self.failed_step and self.failed_step.action is Action.MIGRATE):
                 raise
             # A guard of the migrations refused the jump: the old release keeps serving.
             reason = str(exc).strip().splitlines()[-1]
-            phase.detail["refused"] = reason
+            self.result.phases[-1].detail["refused"] = reason
             self.result.refusals.append(f"migrate {release}: {reason}")
-            cluster.start_worker(current)
+            self.deployer.cluster.start_worker(current)
             self.begin(f"refused {release}", "after", current)
             time.sleep(self.config.phase_seconds)
             return False
-        phase.detail["migration_seconds"] = round(time.monotonic() - began, 3)
-        phase = self.begin(f"background {release}", "background", release)
-        began = time.monotonic()
-        self.wait_registered(cluster.start_worker(release).popen.pid)
-        self.wait_background()
-        phase.detail["background_seconds"] = round(time.monotonic() - began, 3)
-        phase = self.begin(f"roll {release}", "roll", release)
-        switches: list[str] = []
-        cluster.roll(release, on_switch=switches.append)
-        phase.detail["switches"] = switches
         self.traffic.set_mix(self.mix(release, current))
         self.begin(f"after {release}", "after", release)
         time.sleep(self.config.phase_seconds)
@@ -289,7 +292,7 @@ class _Run:
         config, path = self.config, list(self.config.path)
         first = path[0]
         self.database_url = recreate_database(config.server_url, config.database_name)
-        self.command(first, ["migrate", "--release", first], f"migrate-{first}")
+        self.migrate(first)
         context = SetupContext(self.database_url, first, self.manage)
         state: Any = self.scenario.setup(context, rows=config.rows)
         rotation = Rotation()
@@ -300,8 +303,14 @@ class _Run:
         began = time.monotonic()
         try:
             with Cluster(self.env_for, config.workdir, rotation) as cluster:
+                self.deployer = LocalDeployer(
+                    cluster,
+                    self.database_url,
+                    self.migrate,
+                    background_timeout=config.background_timeout,
+                )
                 cluster.start_servers(first, config.servers)
-                self.wait_registered(cluster.start_worker(first).popen.pid)
+                self.deployer.start_workers(first)
                 probe.start()
                 self.traffic.set_mix(self.mix(first, None))
                 self.begin(f"baseline {first}", "baseline", first)
@@ -310,7 +319,7 @@ class _Run:
                 time.sleep(config.phase_seconds)
                 for current, release in zip(path, path[1:], strict=False):
                     self.traffic.set_mix(self.mix(current, None))
-                    if not self.upgrade(cluster, current, release):
+                    if not self.upgrade(current, release):
                         break
                 self.traffic.stop()
                 self.end_phase()
@@ -322,11 +331,20 @@ class _Run:
         self.result.seconds = round(time.monotonic() - began, 3)
         self.result.records = sorted(self.traffic.records, key=lambda r: r.scheduled)
         self.result.lock_samples = list(probe.samples)
-        self.result.background = self.background_progress() or []
+        self.result.background = self.deployer.background_progress() or []
         self.result.checks = run_checks(self.database_url, self.scenario.integrity_checks(), state)
         return self.result
 
 
-def rehearse(config: RehearsalConfig, observer: Observer | None = None) -> RehearsalResult:
-    """Run the rehearsal of ``config.path`` and return what it measured."""
-    return _Run(config, observer or _Quiet()).run()
+def rehearse(
+    config: RehearsalConfig,
+    observer: Observer | None = None,
+    *,
+    wrap_deployer: WrapDeployer | None = None,
+) -> RehearsalResult:
+    """Run the rehearsal of ``config.path`` and return what it measured.
+
+    ``wrap_deployer`` may wrap the local deployer of each upgrade step (for example in a
+    :class:`~zerodowntime.deploy.executor.DeployerWrapper` that records or injects faults).
+    """
+    return _Run(config, observer or _Quiet(), wrap_deployer).run()
