@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,7 @@ BLOCKING_MODES = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "Access
 def services_env() -> Iterator[dict[str, str]]:
     """Yield an environment with DATABASE_URL/REDIS_URL: the given ones or embedded servers."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="catalog.settings", ZDT_LOG_LEVEL="WARNING")
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # its app server refuses the public one
     if env.get("DATABASE_URL") and env.get("REDIS_URL"):
         yield env
         return

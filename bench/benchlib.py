@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import shutil
 import tempfile
 import warnings
@@ -29,6 +30,7 @@ def embedded_services() -> Iterator[dict[str, str]]:
             "DATABASE_URL": urls.database_url,
             "REDIS_URL": urls.redis_url,
             "ZDT_STATE_DIR": str(directory),
+            "SECRET_KEY": secrets.token_urlsafe(50),  # app servers refuse the public one
         }
     finally:
         services.down(directory)

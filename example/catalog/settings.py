@@ -24,7 +24,11 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("DEBUG")
-SECRET_KEY = os.environ.get("SECRET_KEY", "zdt-local-development-key-change-me-in-production")
+# Without SECRET_KEY in the environment the public development key is used, and the WSGI
+# application refuses to load with DEBUG off (catalog.wsgi): commands work, serving does not.
+# The test sessions, `zdt demo` and the rehearsal's servers set a generated key.
+DEFAULT_SECRET_KEY = "zdt-local-development-key-change-me-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 try:
@@ -73,6 +77,19 @@ TEMPLATES = [
 
 DATABASES = {"default": database_settings(DATABASE_URL, engine="zerodowntime.db.backends.postgres")}
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+# A persistent connection is checked before a request reuses it, so that a request after a
+# PostgreSQL restart gets a new connection instead of failing on the stale one.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A new connection gives up after this many seconds (libpq waits forever by default).
+CATALOG_CONNECT_TIMEOUT = int(os.environ.get("CATALOG_CONNECT_TIMEOUT", "2"))
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", CATALOG_CONNECT_TIMEOUT)
+# App servers (`zdt serve` sets ZDT_PROCESS_ROLE=web) cancel any statement after this long;
+# migrations and background migrations set their own timeouts.
+CATALOG_STATEMENT_TIMEOUT_MS = int(os.environ.get("CATALOG_STATEMENT_TIMEOUT_MS", "5000"))
+if os.environ.get("ZDT_PROCESS_ROLE") == "web":
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"-c statement_timeout={CATALOG_STATEMENT_TIMEOUT_MS}"
+    )
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("CATALOG_TEST_DATABASE", "test_zdt")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -104,9 +121,12 @@ ZDT_BACKGROUND_MIGRATIONS: list[str] = [
 ]
 ZDT_CELERY_APP = "catalog.celery:app"
 
-# API limits (DESIGN.md §6).
+# API limits (DESIGN.md §6). Every CATALOG_* limit and its default: catalog.common.limits and
+# README's API contract. Introspection and GraphiQL can be switched off from the environment.
 CATALOG_MAX_PAGE_SIZE = 100
 CATALOG_MAX_QUERY_DEPTH = 8
+CATALOG_INTROSPECTION = _flag("CATALOG_INTROSPECTION", default=True)
+CATALOG_GRAPHIQL = _flag("CATALOG_GRAPHIQL", default=True)
 
 _LOG_LEVEL = os.environ.get("CATALOG_LOG_LEVEL", "INFO")
 LOGGING = {
@@ -117,5 +137,9 @@ LOGGING = {
     "loggers": {
         "zerodowntime": {"handlers": ["console"], "level": _LOG_LEVEL},
         "catalog": {"handlers": ["console"], "level": _LOG_LEVEL},
+        # Server errors (HTTP 500) with their traceback; client errors (4xx) are not logged.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # A resolver's unexpected exception, answered as "Internal error.".
+        "strawberry.execution": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

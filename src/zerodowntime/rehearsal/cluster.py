@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -102,6 +103,8 @@ class Cluster:
         self.drain_timeout = drain_timeout
         self.servers: list[ManagedProcess] = []
         self.workers: list[ManagedProcess] = []
+        # The throw-away deployment's own key (a project refuses to serve with a public one).
+        self.secret_key = secrets.token_urlsafe(50)
         self._count = 0
         # One client for every health check: building a client (and its TLS context) per
         # request costs enough CPU to delay the load generator running in this process.
@@ -111,10 +114,12 @@ class Cluster:
         self._count += 1
         name = f"{self._count:02d}-{role}-{release}" + (f"-{port}" if port else "")
         log = self.logs / f"{name}.log"
+        env = self.env_for(role, release)
+        env.setdefault("SECRET_KEY", self.secret_key)
         with log.open("wb") as handle:
             popen = subprocess.Popen(
                 [*ZDT, *args],
-                env=self.env_for(role, release),
+                env=env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -3,11 +3,13 @@
 Enable it with ``-p zerodowntime.testing.plugin``. When both ``DATABASE_URL`` and ``REDIS_URL``
 are set, those servers are used and nothing is started. The servers live in a temporary folder
 and are stopped (and the folder removed) when the session ends, so parallel sessions never share.
+Without ``SECRET_KEY`` in the environment, the session and its processes get a throw-away one.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import warnings
@@ -22,6 +24,8 @@ _started: Path | None = None
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     """Start the servers before pytest-django reads the settings."""
     global _started
+    # The session's app servers (a WSGI application refuses a public key) get a throw-away one.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         return
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")

@@ -1,0 +1,55 @@
+"""Fixtures for tests that run the catalog in a real app server (`zdt serve`)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from tests.zerodowntime.deploy.conftest import ZDT, process_env  # noqa: F401  (fixture)
+from zerodowntime.services import free_port
+
+Serve = Callable[..., str]
+
+
+@pytest.fixture
+def serve(process_env: dict[str, str]) -> Iterator[Serve]:  # noqa: F811
+    """Return ``serve(**env)``: start `zdt serve` of the newest release, return its base URL."""
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start(workers: int = 2, threads: int = 4, **env: str) -> str:
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                *ZDT,
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            env={**process_env, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        servers.append(server)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health/ready/", timeout=2).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        pytest.fail("the server did not become ready")
+
+    yield start
+    for server in servers:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

@@ -1,0 +1,50 @@
+"""What a real app server refuses: the public SECRET_KEY, and statements past their timeout."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import httpx
+import psycopg
+import pytest
+from django.db import connection
+
+from tests.catalog.conftest import Serve
+from tests.zerodowntime.deploy.conftest import ZDT
+from zerodowntime.services import free_port
+
+
+@pytest.mark.timeout(90)
+def test_the_public_secret_key_refuses_to_serve(process_env: dict[str, str]) -> None:
+    env = {k: v for k, v in process_env.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    result = subprocess.run(
+        [*ZDT, "serve", "--port", str(free_port()), "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is the public development key" in result.stderr
+
+
+@pytest.mark.timeout(120)
+def test_an_api_statement_is_cancelled_after_the_statement_timeout(serve: Serve) -> None:
+    base = serve(workers=1, threads=2, CATALOG_STATEMENT_TIMEOUT_MS="300")
+    dsn = {key: connection.settings_dict[key] for key in ("HOST", "PORT", "USER", "NAME")}
+    with psycopg.connect(
+        host=dsn["HOST"], port=dsn["PORT"], user=dsn["USER"], dbname=dsn["NAME"]
+    ) as locker:
+        locker.execute("LOCK TABLE product_product IN ACCESS EXCLUSIVE MODE")
+        began = time.monotonic()
+        answer = httpx.post(
+            f"{base}/graphql/",
+            json={"query": "{ products(first: 1) { pageInfo { hasNextPage } } }"},
+            timeout=30,
+        ).json()
+        waited = time.monotonic() - began
+        locker.rollback()
+    codes = [error["extensions"]["code"] for error in answer.get("errors", [])]
+    assert codes == ["QUERY_TIMEOUT"], answer
+    assert waited < 2.0
