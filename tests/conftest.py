@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from catalog.tokens.services import token_create
+from zerodowntime.rehearsal.database import drop_database, recreate_database
+
+ZDT = [sys.executable, "-c", "from zerodowntime.cli.main import main; main()"]
 
 
 class GraphQLClient:
@@ -46,6 +54,41 @@ def gql(api_token: str) -> GraphQLClient:
 def anonymous_gql(db: None) -> GraphQLClient:
     """Return a GraphQL client that sends no token."""
     return GraphQLClient(Client())
+
+
+@pytest.fixture
+def scratch_env() -> Iterator[dict[str, str]]:
+    """Return the environment of a `zdt` child process on an empty scratch database."""
+    name = f"zdt_scratch_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in {"ZDT_RELEASE", "ZDT_PROCESS_ROLE"}}
+    env["DATABASE_URL"] = recreate_database(os.environ["DATABASE_URL"], name)
+    env["CATALOG_LOG_LEVEL"] = "WARNING"
+    yield env
+    drop_database(os.environ["DATABASE_URL"], name)
+
+
+ZdtRun = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def zdt(scratch_env: dict[str, str]) -> ZdtRun:
+    """Return a function that runs `zdt ARGS` on the scratch database (stdin closed)."""
+
+    def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*ZDT, *args],
+            env=scratch_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    return run
 
 
 def error_codes(result: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ The toolkit's ``zdt`` finds them through the ``zerodowntime.commands`` entry poi
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,14 @@ from pathlib import Path
 import click
 
 from zerodowntime.cli.errors import friendly
+from zerodowntime.cli.foreground import run_foreground, sigterm_as_interrupt
 from zerodowntime.cli.processes import RELEASE_OPTION
-from zerodowntime.project import process_environment, services_for_command, setup_django
+from zerodowntime.project import (
+    process_environment,
+    running_release,
+    services_for_command,
+    setup_django,
+)
 
 EXAMPLES = """\
 Try it in another shell (queries are public, mutations need the token); each call below has just
@@ -28,11 +35,16 @@ Inspect the table: `zdt psql` or `zdt schema`.  Stop with Ctrl-C.
 
 
 def _zdt(*args: str, env: dict[str, str], capture: bool = False) -> str:
+    """Run ``zdt ARGS``; fail with its own error sentence (its stderr's last line)."""
     command = [str(Path(sys.executable).parent / "zdt"), *args]
-    result = subprocess.run(command, env=env, check=False, capture_output=capture, text=True)
+    stdout = subprocess.PIPE if capture else None
+    result = subprocess.run(
+        command, env=env, check=False, stdout=stdout, stderr=subprocess.PIPE, text=True
+    )
     if result.returncode != 0:
-        detail = (result.stderr or "").strip().splitlines()[-1:] if capture else []
-        raise click.ClickException(f"`zdt {' '.join(args)}` failed. {' '.join(detail)}".strip())
+        detail = (result.stderr or "").strip().splitlines()[-1:] or ["(no output)"]
+        raise click.ClickException(f"`zdt {' '.join(args)}`: {detail[0].removeprefix('Error: ')}")
+    sys.stderr.write(result.stderr)
     return result.stdout if capture else ""
 
 
@@ -71,9 +83,14 @@ def _print_examples(server: subprocess.Popen[bytes], release: str, port: int, to
 )
 @friendly
 def demo(release: str, rows: int, port: int, table: str, keep_services: bool) -> None:
-    """Migrate to RELEASE, populate, create a token and serve the API until Ctrl-C."""
-    with services_for_command(keep=keep_services):
+    """Migrate to RELEASE, populate, create a token and serve the API until Ctrl-C or SIGTERM.
+
+    A database already ahead of RELEASE is refused (`zdt rollback` is how to go back).
+    """
+    with sigterm_as_interrupt(), services_for_command(keep=keep_services):
         env = process_environment(release=release)
+        # A local demo server: a throw-away key unless one is given (catalog.wsgi refuses none).
+        env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         click.echo(f"Migrating to {release}...")
         _zdt("migrate", "--release", release, env=env)
         missing = rows - _product_count(env["DATABASE_URL"], table)
@@ -82,18 +99,11 @@ def demo(release: str, rows: int, port: int, table: str, keep_services: bool) ->
             _zdt("populate", "--amount", str(missing), "--release", release, env=env)
         token = _zdt("token", "--name", "demo", env=env, capture=True).strip()
         zdt = str(Path(sys.executable).parent / "zdt")
-        server = subprocess.Popen(
-            [zdt, "serve", "--release", release, "--port", str(port)], env=env
+        run_foreground(
+            [zdt, "serve", "--release", release, "--port", str(port)],
+            env,
+            on_started=lambda server: _print_examples(server, release, port, token),
         )
-        try:
-            _print_examples(server, release, port, token)
-            server.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            if server.poll() is None:
-                server.terminate()
-                server.wait(timeout=30)
 
 
 @click.command()
@@ -102,7 +112,7 @@ def demo(release: str, rows: int, port: int, table: str, keep_services: bool) ->
 @friendly
 def populate(amount: int, release: str | None) -> None:
     """Append AMOUNT generated products to the table (the project's populate_db command)."""
-    setup_django(release=release)
+    setup_django(release=running_release(release, require_migrated=True))
     from django.core.management import call_command
 
     call_command("populate_db", amount=amount)
@@ -113,7 +123,7 @@ def populate(amount: int, release: str | None) -> None:
 @friendly
 def token(name: str) -> None:
     """Create an API token for mutations and print it (it is shown only this once)."""
-    setup_django()
+    setup_django(release=running_release(None, require_migrated=True))
     from django.core.management import call_command
 
     call_command("create_token", name=name)

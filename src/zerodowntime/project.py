@@ -104,9 +104,62 @@ def process_environment(*, release: str | None = None) -> dict[str, str]:
 
 def setup_django(*, release: str | None = None) -> None:
     """Configure and set up Django in this process for ``release`` (default: the newest)."""
-    os.environ.update(process_environment(release=release))
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
+    _configure(release)
     import django
 
     django.setup()
+
+
+def _configure(release: str | None) -> None:
+    """Point this process at the project's settings and servers (Django not set up yet)."""
+    os.environ.update(process_environment(release=release))
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+
+
+def _database_release() -> str | None:
+    """Return the database's release, read before Django's apps are set up."""
+    import warnings
+
+    from django.db import connection
+
+    from zerodowntime import conf
+    from zerodowntime.deploy.current import current_release
+
+    try:
+        with warnings.catch_warnings():
+            # Only django_migrations is read, no model: the apps need not be ready.
+            warnings.filterwarnings("ignore", "Accessing the database during app initialization")
+            return current_release(conf.release_manifest(), connection)
+    finally:
+        connection.close()
+
+
+def running_release(requested: str | None, *, require_migrated: bool = False) -> str:
+    """Return the release a process of this command runs, and make it this process's release.
+
+    It is the database's release unless ``requested`` (else ``ZDT_RELEASE``) names it or the
+    release before it
+    (:func:`zerodowntime.deploy.guards.check_process_release` refuses anything else). With
+    ``require_migrated``, a database no release migrated yet is refused. Call it before
+    :func:`setup_django`, whose ``release`` it returns.
+    """
+    from django.conf import settings
+
+    from zerodowntime import conf
+    from zerodowntime.deploy.guards import ReleaseRefused, check_process_release
+
+    _configure(None)
+    requested = requested or os.environ.get("ZDT_RELEASE") or None
+    database = _database_release()
+    if database is None and require_migrated:
+        raise ReleaseRefused("the database is not migrated yet: run `zdt migrate` first")
+    version = check_process_release(
+        conf.release_manifest().versions, database=database, requested=requested
+    )
+    os.environ["ZDT_RELEASE"] = version
+    if hasattr(settings, "ZDT_RELEASE"):
+        # A project whose settings read ZDT_RELEASE when they loaded (above) gets it again.
+        settings.ZDT_RELEASE = version
+    conf.reload()
+    return version

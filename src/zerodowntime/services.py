@@ -93,7 +93,13 @@ def resolve_urls(directory: Path | None = None) -> ServiceUrls | None:
 
 
 def _port_is_free(port: int) -> bool:
+    """Return True when a server could listen on ``port``.
+
+    SO_REUSEADDR, as PostgreSQL and Redis set it: the connections a stopped server leaves in
+    TIME_WAIT do not make its port look taken, so a restart keeps the port.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -93,3 +93,30 @@ def test_zdt_env_prints_shell_exports(state: Path, monkeypatch: pytest.MonkeyPat
     assert f"export DATABASE_URL={urls.database_url}" in result.output
     assert f"export REDIS_URL={urls.redis_url}" in result.output
     assert os.environ.get("DATABASE_URL") is None
+
+
+def test_a_restart_keeps_the_ports_while_clients_were_connected_at_the_stop(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from zerodowntime.cli.main import cli
+
+    urls = services.up(state, durable=False)
+    # The servers close these connections at their stop: TIME_WAIT sockets stay on their ports.
+    database = psycopg.connect(urls.database_url)
+    broker = redis.Redis.from_url(urls.redis_url)
+    assert broker.ping() and database.execute("SELECT 1").fetchone() == (1,)
+    services.down(state)
+    database.close()
+    broker.close()
+
+    monkeypatch.setenv("ZDT_STATE_DIR", str(state))
+    stopped = CliRunner().invoke(cli, ["env"])
+    assert stopped.exit_code == 0
+    assert "stopped: `zdt up` starts them on these ports" in stopped.output
+    assert f"export REDIS_URL={urls.redis_url}" in stopped.output
+
+    assert services.up(state, durable=False) == urls
+    running = CliRunner().invoke(cli, ["env"])
+    assert "stopped" not in running.output

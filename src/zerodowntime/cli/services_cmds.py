@@ -36,11 +36,17 @@ def down() -> None:
 def env_command() -> None:
     """Print the DATABASE_URL and REDIS_URL in use as shell exports.
 
-    Use it as `eval "$(zdt env)"` to point your own tools at the same servers.
+    Use it as `eval "$(zdt env)"` to point your own tools at the same servers. The embedded
+    servers keep their ports across restarts, so the exports stay valid after `zdt up`.
     """
     urls = services.resolve_urls()
     if urls is None:
         raise click.ClickException("no services are running: start them with `zdt up`")
+    if urls.embedded and not services.embedded_running():
+        click.echo(
+            "# the embedded PostgreSQL and Redis are stopped: `zdt up` starts them on these ports",
+            err=True,
+        )
     click.echo(f"export DATABASE_URL={shlex.quote(urls.database_url)}")
     click.echo(f"export REDIS_URL={shlex.quote(urls.redis_url)}")
 

@@ -18,14 +18,16 @@ def migrate_to_release(
     database: str = DEFAULT_DB_ALIAS,
     verbosity: int = 1,
     stdout: Any = None,
+    one_line: bool = False,
 ) -> str:
     """Apply the release app's migrations up to ``version``'s head, then every other app's.
 
-    Return the version migrated to.
+    With ``one_line``, each migration prints one line (what it did, its strongest lock and
+    how long it was held) and nothing else. Return the version migrated to.
     """
     manifest = conf.release_manifest()
     release = manifest.get(version) if version else manifest.newest
-    options = {"database": database, "interactive": False, "stdout": stdout}
+    options = {"database": database, "interactive": False, "stdout": stdout, "one_line": one_line}
     call_command(
         "migrate", manifest.app_label, release.head_migration, verbosity=verbosity, **options
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from tests.zerodowntime.deploy.conftest import ZDT
@@ -30,9 +31,9 @@ def _wait_for(predicate, timeout: float):  # type: ignore[no-untyped-def]
 def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
     process_env: dict[str, str],
 ) -> None:
-    port = free_port()
+    port, release = free_port(), settings.ZDT_RELEASE  # the test database's release: the default
     server = subprocess.Popen(
-        [*ZDT, "serve", "--release", "0.1.0", "--port", str(port), "--workers", "1"],
+        [*ZDT, "serve", "--port", str(port), "--workers", "1"],
         env=process_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -41,7 +42,7 @@ def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
         rows = _wait_for(lambda: list(ProcessHeartbeat.objects.filter(port=port)), 30)
         assert len(rows) == 1, server.stderr
         row = rows[0]
-        assert (row.role, row.release) == ("web", "0.1.0")
+        assert (row.role, row.release) == ("web", release)
         first_seen = row.last_seen
         row = _wait_for(
             lambda: ProcessHeartbeat.objects.filter(port=port, last_seen__gt=first_seen).first(),
@@ -50,8 +51,8 @@ def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
         assert row is not None, "the heartbeat was not refreshed"
         assert [p.pid for p in live_processes()] == [row.pid]
         response = httpx.get(f"http://127.0.0.1:{port}/health/", timeout=10)
-        assert response.json() == {"status": "ok", "release": "0.1.0"}
-        assert response.headers["X-ZDT-Release"] == "0.1.0"
+        assert response.json() == {"status": "ok", "release": release}
+        assert response.headers["X-ZDT-Release"] == release
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -8,12 +8,17 @@ or when the running release is the newest, it is Django's ``migrate`` unchanged.
 
 from __future__ import annotations
 
+import time
+from contextlib import ExitStack
 from typing import Any
 
+from django.core.management.base import CommandParser
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
+from django.db.migrations import Migration
 
-from zerodowntime import conf
+from zerodowntime import conf, ddl
 from zerodowntime.deploy.migrate import migrate_to_release
+from zerodowntime.deploy.migration_lines import summarize
 
 
 class Command(DjangoMigrateCommand):
@@ -22,7 +27,24 @@ class Command(DjangoMigrateCommand):
         " migration of the running release (ZDT_RELEASE)."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Add ``--one-line`` to Django's options."""
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--one-line",
+            action="store_true",
+            help="Print only one line per migration: what it did, its strongest lock and how"
+            " long that lock was held.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        self.one_line = bool(options.get("one_line"))
+        self.recording = ExitStack()
+        if self.one_line:
+            options["verbosity"] = 0
+        if conf.get().release_manifest is None:  # a project without releases: Django's migrate
+            super().handle(*args, **options)
+            return
         release = conf.release()
         if options.get("app_label") or release == conf.release_manifest().newest:
             super().handle(*args, **options)
@@ -32,4 +54,28 @@ class Command(DjangoMigrateCommand):
             database=options["database"],
             verbosity=options["verbosity"],
             stdout=self.stdout,
+            one_line=self.one_line,
         )
+
+    def migration_progress_callback(
+        self, action: str, migration: Migration | None = None, fake: bool = False
+    ) -> None:
+        """Print Django's progress, or with ``--one-line`` one line per migration."""
+        if not getattr(self, "one_line", False):
+            super().migration_progress_callback(action, migration, fake)
+            return
+        if action in ("apply_start", "unapply_start"):
+            self.recording.close()
+            self.records = self.recording.enter_context(ddl.recording())
+            self.started = time.monotonic()
+        elif action in ("apply_success", "unapply_success") and migration is not None:
+            self.recording.close()
+            line = summarize(
+                f"{migration.app_label}.{migration.name}",
+                [operation.describe() for operation in migration.operations],
+                self.records,
+                finished_at=time.time(),
+                seconds=time.monotonic() - self.started,
+            )
+            undone = "  unapplied " if action == "unapply_success" else "  "
+            self.stdout.write(f"{undone}{line}{' (faked)' if fake else ''}")
