@@ -412,6 +412,17 @@ def release() -> Release:
         raise ImproperlyConfigured(f"ZDT_RELEASE: {exc}") from exc
 
 
+def release_version() -> str:
+    """Return the name of the release this process runs ("" when no release is configured).
+
+    Without ``ZDT_RELEASE_MANIFEST`` this is ``ZDT_RELEASE`` as given, so the health views and
+    the release header work in a project that has no manifest yet.
+    """
+    if get().release_manifest is None:
+        return get().release or ""
+    return release().version
+
+
 def deploy_commands() -> dict[str, str]:
     """Return ``ZDT_DEPLOY_COMMANDS``, checked to name only actions of the upgrade procedure."""
     from zerodowntime.deploy.plan import Action

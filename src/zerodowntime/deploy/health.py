@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+
+from zerodowntime import conf
 
 logger = logging.getLogger(__name__)
 
 
 def _release() -> str:
-    return str(getattr(settings, "ZDT_RELEASE", "") or "")
+    return conf.release_version()
 
 
 def live(request: HttpRequest) -> JsonResponse:

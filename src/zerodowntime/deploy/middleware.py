@@ -16,7 +16,7 @@ class ReleaseHeaderMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.release = conf.release().version
+        self.release = conf.release_version()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
