@@ -113,7 +113,7 @@ def _arguments(names: Sequence[str]) -> tuple[str, str]:
 class ReadProduct(Operation):
     """Fetch one product by ID (null when it was deleted: not an error)."""
 
-    name, weight = "product", 40.0
+    name, weight, writes = "product", 40.0, False
 
     def __init__(self, api: ReleaseApi) -> None:
         self.query = f"query($id: ID!) {{ product(id: $id) {{ {api.fields} }} }}"
@@ -125,7 +125,7 @@ class ReadProduct(Operation):
 class ListProducts(Operation):
     """List a page of products after a random cursor (filtered by isPublished when it can)."""
 
-    name, weight = "products", 20.0
+    name, weight, writes = "products", 20.0, False
 
     def __init__(self, api: ReleaseApi) -> None:
         self.api = api

@@ -10,8 +10,9 @@ import click
 from rich.markup import escape
 
 from zerodowntime.cli.errors import friendly
+from zerodowntime.cli.foreground import sigterm_as_interrupt
 from zerodowntime.cli.targets import target_options
-from zerodowntime.project import services_for_command, setup_django
+from zerodowntime.project import require_services, services_for_command, setup_django
 from zerodowntime.rehearsal.verdict import Targets
 
 REHEARSAL_REDIS_DB = 1
@@ -41,7 +42,11 @@ def _redis_database(url: str, number: int) -> str:
 )  # fmt: skip
 @click.option(
     "--path", "path", default=None, metavar="X,Y,...",
-    help="Releases to go through, in order (default: all). Skipping one shows what breaks.",
+    help="Releases to go through, in order (default: all); skipping one is refused.",
+)  # fmt: skip
+@click.option(
+    "--allow-skip", is_flag=True,
+    help="Run a path that skips a release anyway, to show what the jump breaks.",
 )  # fmt: skip
 @click.option(
     "--report-dir", default=Path("reports"), show_default=True,
@@ -59,6 +64,7 @@ def rehearse(
     rate: float,
     phase_seconds: float,
     path: str | None,
+    allow_skip: bool,
     report_dir: Path,
     seed: int,
     keep_services: bool,
@@ -74,7 +80,8 @@ def rehearse(
     targets missed; the exit status is then 1) or, for a path that skips a release, EXPECTED
     FAILURE.
     """
-    with services_for_command(keep=keep_services) as urls:
+    with sigterm_as_interrupt(), services_for_command(keep=keep_services):
+        urls = require_services()
         setup_django()
         from rich.console import Console
 
@@ -98,6 +105,7 @@ def rehearse(
             rate=rate,
             phase_seconds=phase_seconds,
             seed=seed,
+            allow_skip=allow_skip,
         )
         console = Console()
         if not console.is_terminal:
@@ -130,6 +138,10 @@ def rehearse(
                     f" {group['operation']:<14} {group['error']}",
                     markup=False,
                 )
+        if result.server_errors:
+            console.print("errors in the app servers' logs (behind \"Internal error.\"):")
+            for error in result.server_errors[:10]:
+                console.print(f"  {error}", markup=False)
         for missed in verdict.missed:
             console.print(
                 f"target missed: {missed.name}: {missed.measured} (target {missed.target})",

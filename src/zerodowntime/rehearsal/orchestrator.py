@@ -24,6 +24,7 @@ import psycopg
 from zerodowntime import conf
 from zerodowntime.deploy.background_status import BackgroundProgress
 from zerodowntime.deploy.executor import Deployer, StepResult, execute
+from zerodowntime.deploy.guards import ReleaseRefused, check_migration
 from zerodowntime.deploy.heartbeat import stale_after
 from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
@@ -35,6 +36,7 @@ from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
 from zerodowntime.rehearsal.scenario import Scenario, SetupContext
+from zerodowntime.rehearsal.server_log import server_errors
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
 
@@ -75,6 +77,7 @@ class RehearsalConfig:
     servers: int = 2
     seed: int = 0
     background_timeout: float = 900.0
+    allow_skip: bool = False  # run a path that skips a release (to show what breaks)
 
 
 @dataclass
@@ -90,6 +93,9 @@ class RehearsalResult:
     checks: list[CheckResult] = field(default_factory=list)
     background: list[BackgroundProgress] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # The distinct errors in the app servers' logs (the real cause behind "Internal error."),
+    # most frequent first.
+    server_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -139,6 +145,16 @@ def check_path(manifest: ReleaseManifest, path: Sequence[str]) -> bool:
     return any(b - a > 1 for a, b in zip(positions, positions[1:], strict=False))
 
 
+def skip_refusal(manifest: ReleaseManifest, path: Sequence[str]) -> str:
+    """Return why ``zdt migrate`` refuses the first jump of ``path`` over a release."""
+    for current, target in zip(path, path[1:], strict=False):
+        try:
+            check_migration(manifest.versions, current=current, target=target)
+        except ReleaseRefused as exc:
+            return f"the path {','.join(path)} skips a release, refused before any DDL: {exc}"
+    return f"the path {','.join(path)} skips no release"
+
+
 class _Run:
     """The state of one rehearsal while it runs; it hears the executor's steps (phases)."""
 
@@ -149,8 +165,11 @@ class _Run:
         self.observer = observer
         self.wrap_deployer = wrap_deployer
         self.failed_step: Step | None = None
+        self.serving = config.path[0]  # the release whose app servers serve before a step
         self.manifest = conf.release_manifest()
         self.skip = check_path(self.manifest, config.path)
+        if self.skip and not config.allow_skip:
+            raise RehearsalError(skip_refusal(self.manifest, config.path))
         self.scenario: Scenario = conf.rehearsal_scenario()
         self.clock = new_clock()
         self.config.workdir.mkdir(parents=True, exist_ok=True)
@@ -190,7 +209,8 @@ class _Run:
 
     def migrate(self, release: str) -> str:
         """Run ``zdt migrate --release RELEASE``; return its output or raise with it."""
-        return self.command(release, ["migrate", "--release", release], f"migrate-{release}")
+        args = ["migrate", "--release", release] + (["--allow-skip"] if self.skip else [])
+        return self.command(release, args, f"migrate-{release}")
 
     def manage(self, release: str, args: Sequence[str]) -> str:
         """Run a Django management command at ``release`` (for the scenario's setup)."""
@@ -249,6 +269,8 @@ class _Run:
 
     def step_finished(self, result: StepResult) -> None:
         """Add the step's duration (and the roll's switches) to its phase."""
+        if self.skip and result.step.action is Action.MIGRATE:
+            self.traffic.set_mix(self.mix(self.serving, None))
         phase = self.result.phases[-1]
         detail = SECONDS_DETAIL.get(result.step.action)
         if detail is not None:
@@ -270,6 +292,12 @@ class _Run:
             allow_skip=self.skip,
         )
         deployer = self.wrap_deployer(self.deployer) if self.wrap_deployer else self.deployer
+        self.serving = current
+        if self.skip:
+            # Rows the old release writes during the jump cannot be backfilled, and the
+            # migrations' own guard would refuse at a random moment: while a forced skip
+            # migrates, the old release's clients only read (the full mix resumes after).
+            self.traffic.set_mix([m for m in self.mix(current, None) if not m.operation.writes])
         try:
             execute(plan, deployer, [self])
         except RehearsalError as exc:
@@ -333,6 +361,7 @@ class _Run:
         self.result.lock_samples = list(probe.samples)
         self.result.background = self.deployer.background_progress() or []
         self.result.checks = run_checks(self.database_url, self.scenario.integrity_checks(), state)
+        self.result.server_errors = server_errors(sorted(config.workdir.glob("logs/*-web-*.log")))
         return self.result
 
 
