@@ -16,8 +16,8 @@ from zerodowntime.rehearsal.database import drop_database
 def test_a_missed_target_fails_the_command_and_is_named(tmp_path: Path) -> None:
     import os
 
-    args = ["rehearse", "--path", "0.1.0", "--rows", "300", "--rate", "10",
-            "--phase-seconds", "2", "--report-dir", str(tmp_path), "--max-latency-ms", "0.01"]  # fmt: skip
+    args = ["rehearse", "--path", "0.1.0", "--rows", "300", "--rate", "10", "--phase-seconds",
+            "2", "--report-dir", str(tmp_path), "--max-latency-ms", "0.01"]  # fmt: skip
     try:
         result = CliRunner().invoke(cli, args)
     finally:
