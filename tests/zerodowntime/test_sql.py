@@ -7,7 +7,17 @@ import pytest
 from zerodowntime.checks.facts import MigrationCapture, OperationSQL
 from zerodowntime.checks.findings import Finding
 from zerodowntime.checks.rules import lint_migrations
-from zerodowntime.sql import Constraint, Kind, Lock, Relation, changes_of, normalize, parse, split
+from zerodowntime.sql import (
+    Constraint,
+    Kind,
+    Lock,
+    Relation,
+    assigned_new_columns,
+    changes_of,
+    normalize,
+    parse,
+    split,
+)
 
 
 def only(sql: str):
@@ -318,3 +328,22 @@ def test_the_linter_asks_a_lock_timeout_only_of_locks_that_block_writes() -> Non
 def test_a_not_null_constraint_needs_a_proof_unless_added_not_valid() -> None:
     assert [f.rule for f in lint("ALTER TABLE t ADD CONSTRAINT n NOT NULL x")] == ["ZDT103"]
     assert lint("ALTER TABLE t ADD CONSTRAINT n NOT NULL x NOT VALID") == []
+
+
+# PL/pgSQL trigger bodies.
+
+
+def test_columns_a_trigger_body_assigns_through_new() -> None:
+    body = """
+        DECLARE x int;
+        BEGIN
+            NEW."Name" := lower(NEW.name);  -- NEW.in_comment := 1
+            IF NEW.a IS NULL THEN new.B := 1; END IF;
+            OLD.c := 1;
+            x := 2;
+            RAISE NOTICE 'NEW.in_string := 1';
+            RETURN NEW;
+        END
+    """
+    assert assigned_new_columns(body) == {"Name", "b"}
+    assert assigned_new_columns("SELECT 1") == set()

@@ -6,6 +6,7 @@ and the schema editor all ask these pure functions instead of matching text.
 
 from zerodowntime.sql.facts import Change, Constraint, Kind, Lock, Relation, Statement
 from zerodowntime.sql.parse import changes_of, normalize, parse, split
+from zerodowntime.sql.plpgsql import assigned_new_columns
 
 __all__ = [
     "Change",
@@ -14,6 +15,7 @@ __all__ = [
     "Lock",
     "Relation",
     "Statement",
+    "assigned_new_columns",
     "changes_of",
     "normalize",
     "parse",
