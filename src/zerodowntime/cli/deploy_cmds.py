@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import click
 from rich.console import Console
 from rich.table import Table
@@ -36,7 +34,7 @@ def status() -> None:
 
     from zerodowntime.deploy.background_status import read_progress
     from zerodowntime.deploy.current import current_release
-    from zerodowntime.deploy.heartbeat import live_processes
+    from zerodowntime.deploy.heartbeat import group_processes, live_processes
 
     manifest = _manifest()
     current = current_release(manifest)
@@ -56,10 +54,9 @@ def status() -> None:
                 f"  {item.name:<30} {item.status:<8} {share} ({item.rows_done}/{total} rows)"
             )
     live = live_processes() if current is not None else []
-    counts = Counter((p.role, p.release) for p in live)
     click.echo(f"live processes: {len(live)}")
-    for (role, release), count in sorted(counts.items()):
-        click.echo(f"  {role:<7} release {release:<8} x{count}")
+    for group in group_processes(live):
+        click.echo(f"  {group}")
 
 
 def _default_table() -> str:

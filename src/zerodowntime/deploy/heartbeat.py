@@ -47,6 +47,7 @@ class LiveProcess:
     port: int | None
     started_at: datetime
     last_seen: datetime
+    parent_pid: int | None = None
 
 
 def live_processes(*, now: datetime | None = None) -> list[LiveProcess]:
@@ -56,9 +57,53 @@ def live_processes(*, now: datetime | None = None) -> list[LiveProcess]:
     since = (now or timezone.now()) - stale_after()
     rows = ProcessHeartbeat.objects.filter(last_seen__gte=since).order_by("release", "role", "pid")
     return [
-        LiveProcess(r.role, r.release, r.pid, r.host, r.port, r.started_at, r.last_seen)
+        LiveProcess(
+            r.role, r.release, r.pid, r.host, r.port, r.started_at, r.last_seen, r.parent_pid
+        )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class ProcessGroup:
+    """The live processes of one server: a gunicorn master's workers, or one worker process."""
+
+    role: str
+    release: str
+    host: str
+    parent_pid: int | None
+    port: int | None
+    pids: tuple[int, ...]
+
+    def __str__(self) -> str:
+        where = f" on port {self.port}" if self.port else ""
+        if len(self.pids) == 1 and self.role != "web":
+            processes = f"pid {self.pids[0]}"
+        else:
+            count = f"{len(self.pids)} worker{'s' if len(self.pids) > 1 else ''}"
+            processes = f"master {self.parent_pid}, {count} ({', '.join(map(str, self.pids))})"
+        return f"{self.role:<7} release {self.release:<8} {self.host}{where}: {processes}"
+
+
+def group_processes(processes: list[LiveProcess]) -> list[ProcessGroup]:
+    """Return one group per server: the app server processes of one master, else one each."""
+    groups: dict[tuple[str, str, str, int], list[LiveProcess]] = {}
+    for process in processes:
+        shared = process.role == "web" and process.parent_pid is not None
+        owner = process.parent_pid if shared and process.parent_pid else -process.pid
+        groups.setdefault((process.role, process.release, process.host, owner), []).append(process)
+    result = [
+        ProcessGroup(
+            role,
+            release,
+            host,
+            owner if owner > 0 else None,
+            members[0].port,
+            tuple(sorted(p.pid for p in members)),
+        )
+        for (role, release, host, owner), members in groups.items()
+    ]
+    return sorted(result, key=lambda group: (group.release, group.role, group.pids))
 
 
 class Heartbeat:
@@ -69,6 +114,7 @@ class Heartbeat:
         self.release = release
         self.port = port
         self.pid = os.getpid()
+        self.parent_pid = os.getppid()
         self.host = socket.gethostname()
         self.started_at = timezone.now()
         self._stop = threading.Event()
@@ -85,6 +131,7 @@ class Heartbeat:
                 "role": self.role,
                 "release": self.release,
                 "port": self.port,
+                "parent_pid": self.parent_pid,
                 "started_at": self.started_at,
                 "last_seen": timezone.now(),
             },

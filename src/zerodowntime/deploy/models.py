@@ -17,6 +17,8 @@ class ProcessHeartbeat(models.Model):
     pid = models.IntegerField()
     host = models.CharField(max_length=255)
     port = models.IntegerField(null=True, blank=True)
+    # The process that started this one (a gunicorn worker's master), to group one server.
+    parent_pid = models.IntegerField(null=True, blank=True)
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
 

@@ -21,24 +21,40 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _live(role: str, release: str, pid: int) -> None:
+def _live(
+    role: str, release: str, pid: int, parent_pid: int | None = None, port: int | None = None
+) -> None:
     now = timezone.now()
     ProcessHeartbeat.objects.create(
-        role=role, release=release, pid=pid, host="test", started_at=now, last_seen=now
+        role=role,
+        release=release,
+        pid=pid,
+        parent_pid=parent_pid,
+        port=port,
+        host="test",
+        started_at=now,
+        last_seen=now,
     )
 
 
 @pytest.mark.django_db
-def test_status_shows_release_and_live_processes_by_release() -> None:
-    _live("web", "0.1.0", 11)
-    _live("web", "0.1.0", 12)
-    _live("worker", "0.1.0", 13)
+def test_status_shows_one_line_per_server_with_its_workers() -> None:
+    _live("web", "0.1.0", 11, parent_pid=10, port=8000)
+    _live("web", "0.1.0", 12, parent_pid=10, port=8000)
+    _live("web", "0.1.0", 21, parent_pid=20, port=8001)
+    _live("worker", "0.1.0", 13, parent_pid=9)
+    _live("worker", "0.1.0", 14, parent_pid=9)
     code, output = _invoke("status")
     assert code == 0, output
     assert f"database   release {NEWEST}" in output
-    assert "live processes: 3" in output
-    assert "web     release 0.1.0    x2" in output
-    assert "worker  release 0.1.0    x1" in output
+    assert "live processes: 5" in output
+    lines = [line.strip() for line in output.splitlines() if "release 0.1.0" in line]
+    assert lines == [
+        "web     release 0.1.0    test on port 8000: master 10, 2 workers (11, 12)",
+        "web     release 0.1.0    test on port 8001: master 20, 1 worker (21)",
+        "worker  release 0.1.0    test: pid 13",
+        "worker  release 0.1.0    test: pid 14",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -43,6 +44,9 @@ def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
         assert len(rows) == 1, server.stderr
         row = rows[0]
         assert (row.role, row.release) == ("web", release)
+        # The gunicorn worker records its master, which `zdt serve` started.
+        master_stat = Path(f"/proc/{row.parent_pid}/stat").read_text()
+        assert int(master_stat.rsplit(")", 1)[1].split()[1]) == server.pid
         first_seen = row.last_seen
         row = _wait_for(
             lambda: ProcessHeartbeat.objects.filter(port=port, last_seen__gt=first_seen).first(),
