@@ -84,6 +84,15 @@ def test_cli_refuses_an_unknown_release_in_one_sentence(tmp_path: Path) -> None:
     assert "unknown release '7.7.7'" in result.output and "Traceback" not in result.output
 
 
+def test_cli_refuses_a_skipped_release_with_the_path_to_take(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["rehearse", "--path", "0.1.0,0.3.0", "--report-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "skips a release, refused before any DDL" in result.output
+    assert "`zdt upgrade --to 0.3.0`" in result.output and "Traceback" not in result.output
+
+
 def _config(tmp_path: Path, path: tuple[str, ...]) -> RehearsalConfig:
     return RehearsalConfig(
         path=path,
