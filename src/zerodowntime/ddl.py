@@ -1,16 +1,25 @@
-"""Run DDL statements under a short lock timeout and retry them with back-off.
+"""Run DDL statements within a stall budget: a short lock timeout, retries, a total time budget.
 
 A DDL statement that waits for a lock on a busy table queues every later query on that table
-behind it. Each statement therefore runs with ``SET lock_timeout`` (1 s by default); when it
-times out (SQLSTATE 55P03) it is retried after an exponential back-off with jitter, so the
-application's queries run between the attempts. Inside a transaction each attempt runs in a
-savepoint, so a timed-out attempt is rolled back alone and the retry is possible.
+behind it. Each statement therefore runs with ``SET lock_timeout`` (200 ms by default,
+``ZDT_LOCK_TIMEOUT``: the longest the application's queries can queue behind one attempt; see
+docs/safe-operations.md for the measurement behind it). When it times out (SQLSTATE 55P03) it is
+retried after an exponential back-off with jitter, capped, so the application's queries run
+between the attempts, for as long as the time budget allows (``ZDT_DDL_TIME_BUDGET``, 5
+minutes). Inside a transaction each attempt runs in a savepoint, so a timed-out attempt is
+rolled back alone and the retry is possible.
+
+While a statement waits, another connection looks up who blocks it (``pg_blocking_pids``): pid,
+application, state, transaction age and query of each blocker go into every retry's log line and
+into the error raised when the budget runs out. With ``ZDT_DDL_END_IDLE_BLOCKERS_AFTER`` the
+blockers idle in transaction for longer than that are ended (and, with
+``ZDT_DDL_END_ACTIVE_BLOCKERS``, those running a query too); see :mod:`zerodowntime.blockers`.
 
 Every run leaves a :class:`StatementRecord` (attempts, time lost to attempts that timed out,
-time slept, duration of the successful attempt, which includes any wait for its own lock).
-Records go to the logger ``zerodowntime.ddl``, to every active :func:`recording` block, and,
-when the ``ZDT_DDL_RECORD_FILE`` setting or environment variable names a file, to that file as
-JSON lines.
+time slept, duration of the successful attempt, which includes any wait for its own lock, the
+blockers seen and ended). Records go to the logger ``zerodowntime.ddl``, to every active
+:func:`recording` block, and, when the ``ZDT_DDL_RECORD_FILE`` setting or environment variable
+names a file, to that file as JSON lines.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,46 +40,72 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import OperationalError
 
 from zerodowntime import conf
+from zerodowntime.blockers import BlockerWatch, Connection, EndPolicy, describe_all, one_line
 
 logger = logging.getLogger("zerodowntime.ddl")
 
 LOCK_NOT_AVAILABLE = "55P03"
 DEFAULT_JITTER = 0.5
+# How far into an attempt the blockers are looked up (a share of the lock timeout).
+WATCH_AT = 0.5
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
 
 
 class LockRetriesExhausted(TimeoutError):
-    """A DDL statement timed out on its lock on every attempt."""
+    """A DDL statement's lock waits used up its time budget; the message names the blockers."""
 
-    def __init__(self, record: StatementRecord) -> None:
+    def __init__(self, record: StatementRecord, blockers: str = "no blocking backend seen") -> None:
         self.record = record
         super().__init__(
-            f"Gave up after {record.attempts} attempts to run `{_short(record.sql)}`: each "
-            f"waited {record.lock_timeout} for a lock another transaction held. Find the long "
-            "transaction in pg_stat_activity and end it, or raise ZDT_DDL_RETRIES, then migrate "
-            "again."
+            f"Gave up on `{one_line(record.sql)}` after {record.elapsed_seconds:.1f} s"
+            f" ({record.attempts} attempts, each waiting at most {record.lock_timeout} for its"
+            f" lock; the statement was not applied). Blocked by: {blockers}. Options: end the"
+            " blocking transactions (SELECT pg_terminate_backend(pid)) or wait until they are"
+            " over, then run the migration again; give it more time with ZDT_DDL_TIME_BUDGET"
+            f" (now {record.budget_seconds:g} s); or let it end transactions idle for longer than"
+            " N seconds with ZDT_DDL_END_IDLE_BLOCKERS_AFTER=N."
         )
+
+
+def seconds_of(duration: str) -> float:
+    """Return a PostgreSQL duration (``'200ms'``, ``'1s'``, ``'500'`` = ms) in seconds."""
+    match = _DURATION.match(str(duration))
+    if match is None:
+        raise ValueError(f"{duration!r} is not a PostgreSQL duration such as '200ms' or '1s'")
+    return float(match[1]) * _UNITS[match[2] or "ms"]
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long a statement may wait for its lock, and how often and when to retry it."""
+    """How long one attempt may wait for its lock, when to retry, and the total time budget."""
 
     lock_timeout: str = conf.default("lock_timeout")
-    retries: int = conf.default("ddl_retries")
+    budget: float = conf.default("ddl_time_budget")
     base_delay: float = conf.default("ddl_retry_base_delay")
     max_delay: float = conf.default("ddl_retry_max_delay")
     jitter: float = DEFAULT_JITTER
+    end_blockers: EndPolicy = field(default_factory=EndPolicy)
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
-        """Return the policy of ``ZDT_LOCK_TIMEOUT`` and ``ZDT_DDL_RETRIES`` (and its delays)."""
+        """Return the policy of the ``ZDT_LOCK_TIMEOUT`` and ``ZDT_DDL_*`` settings."""
         values = conf.get()
         return cls(
             lock_timeout=values.lock_timeout,
-            retries=values.ddl_retries,
+            budget=values.ddl_time_budget,
             base_delay=values.ddl_retry_base_delay,
             max_delay=values.ddl_retry_max_delay,
+            end_blockers=EndPolicy(
+                idle_after=values.ddl_end_idle_blockers_after,
+                active=values.ddl_end_active_blockers,
+            ),
         )
+
+    @property
+    def lock_timeout_seconds(self) -> float:
+        """Return the lock timeout in seconds."""
+        return seconds_of(self.lock_timeout)
 
     def delay(self, retry: int, rng: Callable[[], float] = random.random) -> float:
         """Return the pause before retry number ``retry`` (1-based): doubling, capped, jittered."""
@@ -79,10 +115,11 @@ class RetryPolicy:
 
 @dataclass
 class StatementRecord:
-    """What running one statement cost: attempts, lock waits, back-off and the final run."""
+    """What running one statement cost: attempts, lock waits, back-off, blockers, the final run."""
 
     sql: str
     lock_timeout: str
+    budget_seconds: float = 0.0
     attempts: int = 0
     lock_timeouts: int = 0
     lock_wait_seconds: float = 0.0
@@ -92,6 +129,8 @@ class StatementRecord:
     in_transaction: bool = False
     outcome: str = "running"
     started_at: float = field(default_factory=time.time)
+    blockers: list[dict[str, Any]] = field(default_factory=list)
+    ended_blockers: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as plain JSON-ready data."""
@@ -151,51 +190,73 @@ def run(
     """Run ``action`` (which executes ``sql`` once) under the lock timeout, retrying on timeout.
 
     ``before_retry`` undoes what a timed-out attempt left behind outside a transaction (an
-    INVALID index of a concurrent build). Raise :class:`LockRetriesExhausted` after
-    ``policy.retries`` retries; any other error propagates at once.
+    INVALID index of a concurrent build). Raise :class:`LockRetriesExhausted`, naming the
+    blockers, when the next attempt would end after ``policy.budget`` seconds; any other error
+    propagates at once.
     """
     policy = policy or RetryPolicy.from_settings()
     record = StatementRecord(
-        sql=sql, lock_timeout=policy.lock_timeout, in_transaction=connection.in_atomic_block
+        sql=sql,
+        lock_timeout=policy.lock_timeout,
+        budget_seconds=policy.budget,
+        in_transaction=connection.in_atomic_block,
     )
+    timeout = policy.lock_timeout_seconds
     started = time.monotonic()
+    watch: BlockerWatch | None = None
     try:
         while True:
             record.attempts += 1
             attempt_started = time.monotonic()
+            if watch is None:
+                watch = BlockerWatch(
+                    _connector(connection), _backend_pid(connection), policy.end_blockers
+                )
             try:
-                _attempt(connection, action, policy.lock_timeout)
+                with watch.attempt(after=timeout * WATCH_AT):
+                    _attempt(connection, action, policy.lock_timeout)
             except OperationalError as error:
                 waited = time.monotonic() - attempt_started
                 if not is_lock_timeout(error):
                     raise
                 record.lock_timeouts += 1
                 record.lock_wait_seconds += waited
-                if record.attempts > policy.retries:
+                _note_blockers(record, watch)
+                pause = policy.delay(record.attempts)
+                spent = time.monotonic() - started
+                if spent + pause + timeout > policy.budget:
                     record.outcome = "gave up"
+                    record.elapsed_seconds = spent
+                    blockers = describe_all(watch.blockers)
                     logger.error(
-                        "lock timeout %d/%d after %.3f s, giving up: %s",
+                        "lock timeout %d after %.3f s, %.1f s of the %g s budget spent, giving up:"
+                        " %s; blocked by %s",
                         record.attempts,
-                        policy.retries + 1,
                         waited,
-                        _short(sql),
+                        spent,
+                        policy.budget,
+                        one_line(sql),
+                        blockers,
                         extra={"ddl": record.as_dict()},
                     )
-                    raise LockRetriesExhausted(record) from error
-                pause = policy.delay(record.attempts)
+                    raise LockRetriesExhausted(record, blockers) from error
                 logger.warning(
-                    "lock timeout %d/%d after %.3f s, retrying in %.2f s: %s",
+                    "lock timeout %d after %.3f s (%.1f s of the %g s budget spent), retrying in"
+                    " %.2f s: %s; blocked by %s",
                     record.attempts,
-                    policy.retries + 1,
                     waited,
+                    spent,
+                    policy.budget,
                     pause,
-                    _short(sql),
+                    one_line(sql),
+                    describe_all(watch.blockers),
                 )
                 sleep(pause)
                 record.backoff_seconds += pause
                 if before_retry is not None:
                     before_retry()
                 continue
+            _note_blockers(record, watch)
             record.run_seconds = time.monotonic() - attempt_started
             record.outcome = "ok"
             logger.info(
@@ -204,7 +265,7 @@ def run(
                 record.run_seconds,
                 record.attempts,
                 record.lock_wait_seconds,
-                _short(sql),
+                one_line(sql),
                 extra={"ddl": record.as_dict()},
             )
             return record
@@ -213,6 +274,8 @@ def run(
             record.outcome = "error"
         raise
     finally:
+        if watch is not None:
+            watch.close()
         record.elapsed_seconds = time.monotonic() - started
         _publish(record)
 
@@ -243,6 +306,31 @@ def _attempt(connection: BaseDatabaseWrapper, action: Callable[[], object], time
         action()
 
 
+def _backend_pid(connection: BaseDatabaseWrapper) -> int:
+    """Return the server pid of ``connection``'s session."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _connector(connection: BaseDatabaseWrapper) -> Callable[[], Connection]:
+    """Return a function that opens a new autocommit connection like ``connection``'s."""
+
+    def connect() -> Connection:
+        raw = connection.get_new_connection(connection.get_connection_params())
+        raw.autocommit = True
+        return raw
+
+    return connect
+
+
+def _note_blockers(record: StatementRecord, watch: BlockerWatch) -> None:
+    """Copy the blockers the watch saw (and ended) into the record."""
+    if watch.blockers:
+        record.blockers = [blocker.as_dict() for blocker in watch.blockers]
+    record.ended_blockers = [blocker.as_dict() for blocker in watch.ended]
+
+
 def _publish(record: StatementRecord) -> None:
     """Hand a finished record to the active recorders and the record file."""
     with _recorders_lock:
@@ -257,9 +345,3 @@ def _publish(record: StatementRecord) -> None:
 def _record_file() -> str | None:
     """Return the JSON-lines file records are appended to, if one is configured."""
     return conf.get().ddl_record_file
-
-
-def _short(sql: str, limit: int = 200) -> str:
-    """Return ``sql`` on one line, cut to ``limit`` characters."""
-    flat = " ".join(sql.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -31,23 +31,11 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     conf.reload()
 
 
-@pytest.fixture(autouse=True)
-def read_again_afterwards() -> Iterator[None]:
-    """Forget the values read once the test's settings are restored (a deletion sends no signal)."""
-    yield
-    conf.reload()
-
-
 def unset(settings: Any, *names: str) -> None:
-    """Remove Django settings for the test (the ``settings`` fixture puts them back).
-
-    pytest-django deletes a setting without Django's ``setting_changed`` signal, so the values
-    are read again here.
-    """
+    """Remove Django settings for the test (the ``settings`` fixture puts them back)."""
     for name in names:
         if hasattr(django_settings, name):
             delattr(settings, name)
-    conf.reload()
 
 
 def declared_names() -> set[str]:
@@ -76,12 +64,14 @@ def test_every_name_the_toolkit_mentions_is_declared() -> None:
 def test_the_environment_is_a_fallback_when_the_setting_is_absent(
     settings: Any, environment: pytest.MonkeyPatch
 ) -> None:
-    unset(settings, "ZDT_LOCK_TIMEOUT", "ZDT_DDL_RETRIES")
+    unset(settings, "ZDT_LOCK_TIMEOUT", "ZDT_DDL_TIME_BUDGET", "ZDT_DDL_END_IDLE_BLOCKERS_AFTER")
     environment.setenv("ZDT_LOCK_TIMEOUT", "300ms")
-    environment.setenv("ZDT_DDL_RETRIES", "4")
+    environment.setenv("ZDT_DDL_TIME_BUDGET", "4")
+    environment.setenv("ZDT_DDL_END_IDLE_BLOCKERS_AFTER", "30")
     conf.reload()
     policy = ddl.RetryPolicy.from_settings()
-    assert (policy.lock_timeout, policy.retries) == ("300ms", 4)
+    assert (policy.lock_timeout, policy.budget) == ("300ms", 4.0)
+    assert policy.end_blockers.idle_after == 30.0 and not policy.end_blockers.active
 
 
 def test_the_setting_wins_over_the_environment(
@@ -98,14 +88,14 @@ def test_settings_without_fallback_ignore_the_environment(
     unset(settings, "ZDT_DDL_RETRY_MAX_DELAY")
     environment.setenv("ZDT_DDL_RETRY_MAX_DELAY", "1")
     conf.reload()
-    assert conf.get().ddl_retry_max_delay == conf.default("ddl_retry_max_delay") == 30.0
+    assert conf.get().ddl_retry_max_delay == conf.default("ddl_retry_max_delay") == 5.0
 
 
 def test_values_are_read_once_and_again_when_a_setting_changes() -> None:
     before = conf.get()
     assert conf.get() is before
-    with override_settings(ZDT_DDL_RETRIES=2, ZDT_BACKGROUND_VACUUM="off"):
-        assert (conf.get().ddl_retries, conf.get().background_vacuum) == (2, False)
+    with override_settings(ZDT_DDL_TIME_BUDGET=2, ZDT_BACKGROUND_VACUUM="off"):
+        assert (conf.get().ddl_time_budget, conf.get().background_vacuum) == (2.0, False)
     assert conf.get() == before
 
 
@@ -165,10 +155,10 @@ def test_a_value_of_the_wrong_type_names_the_setting(
     settings.ZDT_LOCK_TIMEOUT = "soon"
     with pytest.raises(ImproperlyConfigured, match="ZDT_LOCK_TIMEOUT = 'soon' is not a Postgre"):
         conf.get()
-    unset(settings, "ZDT_DDL_RETRIES", "ZDT_LOCK_TIMEOUT")
-    environment.setenv("ZDT_DDL_RETRIES", "many")
+    unset(settings, "ZDT_DDL_TIME_BUDGET", "ZDT_LOCK_TIMEOUT")
+    environment.setenv("ZDT_DDL_TIME_BUDGET", "many")
     conf.reload()
-    with pytest.raises(ImproperlyConfigured, match="environment variable ZDT_DDL_RETRIES = 'many"):
+    with pytest.raises(ImproperlyConfigured, match="environment variable ZDT_DDL_TIME_BUDGET = 'm"):
         conf.get()
 
 
@@ -198,17 +188,6 @@ def test_the_system_check_reports_wrong_values_and_the_library_lock_timeout(
         "zerodowntime.E002",
         "zerodowntime.W002",
     ]
-
-
-def test_the_release_name_needs_no_manifest(
-    settings: Any, environment: pytest.MonkeyPatch
-) -> None:
-    assert conf.release_version() == conf.release().version
-    environment.delenv("ZDT_RELEASE", raising=False)
-    unset(settings, "ZDT_RELEASE_MANIFEST", "ZDT_RELEASE")
-    assert conf.release_version() == ""
-    settings.ZDT_RELEASE = "2024.11"
-    assert conf.release_version() == "2024.11"
 
 
 @pytest.mark.django_db(transaction=True)

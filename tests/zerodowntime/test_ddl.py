@@ -12,7 +12,7 @@ from django.db import ProgrammingError, connection, transaction
 from tests.zerodowntime.locking import AppTraffic, execute, holding
 from zerodowntime import ddl
 
-FAST = ddl.RetryPolicy(lock_timeout="200ms", retries=10, base_delay=0.1, max_delay=0.4)
+FAST = ddl.RetryPolicy(lock_timeout="200ms", budget=30.0, base_delay=0.1, max_delay=0.4)
 
 
 @pytest.fixture
@@ -43,10 +43,24 @@ def test_delay_doubles_is_capped_and_jittered() -> None:
 
 def test_policy_reads_settings(settings: pytest.FixtureRequest) -> None:
     settings.ZDT_LOCK_TIMEOUT = "250ms"
-    settings.ZDT_DDL_RETRIES = 3
+    settings.ZDT_DDL_TIME_BUDGET = 3
     settings.ZDT_DDL_RETRY_BASE_DELAY = 0.2
+    settings.ZDT_DDL_END_ACTIVE_BLOCKERS = True
     policy = ddl.RetryPolicy.from_settings()
-    assert (policy.lock_timeout, policy.retries, policy.base_delay) == ("250ms", 3, 0.2)
+    assert (policy.lock_timeout, policy.budget, policy.base_delay) == ("250ms", 3.0, 0.2)
+    assert policy.end_blockers.active and policy.end_blockers.idle_after is None
+
+
+def test_durations_are_read_as_postgresql_reads_them() -> None:
+    assert [ddl.seconds_of(d) for d in ("200ms", "1s", "1.5 s", "500", "2min")] == [
+        0.2,
+        1.0,
+        1.5,
+        0.5,
+        120.0,
+    ]
+    with pytest.raises(ValueError, match="not a PostgreSQL duration"):
+        ddl.seconds_of("soon")
 
 
 def test_good_flow_retry_waits_out_a_lock_without_queueing_app_queries(table: str) -> None:
@@ -69,7 +83,7 @@ def test_good_flow_retry_waits_out_a_lock_without_queueing_app_queries(table: st
 
 
 def test_bad_flow_gives_up_with_a_clear_error(table: str) -> None:
-    policy = ddl.RetryPolicy(lock_timeout="100ms", retries=2, base_delay=0.05)
+    policy = ddl.RetryPolicy(lock_timeout="100ms", budget=0.6, base_delay=0.05, jitter=0)
     with (
         ddl.recording() as records,
         holding(f"SELECT count(*) FROM {table}", seconds=10),
@@ -78,8 +92,9 @@ def test_bad_flow_gives_up_with_a_clear_error(table: str) -> None:
         ddl.execute(connection, f"ALTER TABLE {table} ADD COLUMN extra int", policy=policy)
 
     message = str(caught.value)
-    assert message.startswith("Gave up after 3 attempts to run `ALTER TABLE ddl_t ADD COLUMN")
-    assert "pg_stat_activity" in message and "ZDT_DDL_RETRIES" in message
+    assert message.startswith("Gave up on `ALTER TABLE ddl_t ADD COLUMN extra int` after 0.")
+    assert "(3 attempts, each waiting at most 100ms" in message
+    assert "pg_terminate_backend" in message and "ZDT_DDL_TIME_BUDGET (now 0.6 s)" in message
     assert isinstance(caught.value, TimeoutError)
     assert [(r.outcome, r.attempts, r.lock_timeouts) for r in records] == [("gave up", 3, 3)]
     assert "extra" not in columns(table)
