@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +161,64 @@ def test_manual_deployer_migrates_and_prints_the_steps_that_are_yours(
     assert any(line.startswith("   yours to do: for each app server start") for line in lines)
     assert lines[-1] == "The database is at release 0.1.1."
     assert _head(scratch_env) == "0007_register_backfills"
+
+
+def _stop(pid: int) -> None:
+    """Stop a `zdt worker` the way systemd would: SIGTERM, then SIGKILL after 30 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+
+
+def _heartbeats(env: dict[str, str]) -> list[tuple[str, str]]:
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT role, release FROM zdt_deploy_processheartbeat").fetchall()
+    return [(role, release) for role, release in rows]
+
+
+@pytest.mark.timeout(300)
+def test_command_deployer_runs_real_workers_and_waits_for_their_backfills(
+    zdt: ZdtRun, scratch_env: dict[str, str], tmp_path: Path
+) -> None:
+    zdt_worker = f"{shlex.quote(sys.executable)} -c 'from zerodowntime.cli import main; main()'"
+    start = (
+        f"{zdt_worker} worker --release {{release}} -c 1 > {tmp_path}/worker-{{release}}.log 2>&1"
+        f" & echo $! > {tmp_path}/worker.pid"
+    )
+    commands = {"stop_workers": f"kill $(cat {tmp_path}/worker.pid)", "start_workers": start}
+    scratch_env["TEST_DEPLOY_COMMANDS"] = json.dumps(commands)
+    scratch_env["DJANGO_SETTINGS_MODULE"] = "tests.zerodowntime.deploy.commands_settings"
+    scratch_env["ZDT_HEARTBEAT_INTERVAL"] = "0.5"
+    zdt("migrate", "--release", "0.1.0", check=True)
+    with psycopg.connect(scratch_env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO product_product (name, description, created)"
+            " SELECT 'p' || n, '{}', now() FROM generate_series(1, 500) AS n"
+        )
+    subprocess.run(start.replace("{release}", "0.1.0"), shell=True, env=scratch_env, check=True)
+    old = _pid(tmp_path / "worker.pid")
+    try:
+        result = zdt("upgrade", "--to", "0.1.1", "--deployer", "commands", check=True)
+        new = _pid(tmp_path / "worker.pid")
+        lines = result.stdout.splitlines()
+        assert not _alive(old), "the stop command stopped the old worker"
+        assert _alive(new) and new != old
+        assert ("worker", "0.1.1") in _heartbeats(scratch_env)
+        step = lines.index("4. wait for the background migrations (0.1.1)")
+        waited = lines[step + 1 : lines.index("5. roll the app servers one at a time (0.1.1)")]
+        assert waited[0].startswith("   product_created_at: "), lines  # progress, then done
+        assert all(line.startswith("   product_") for line in waited[:-1]), lines
+        assert waited[-1].startswith("   done in "), lines
+        with psycopg.connect(scratch_env["DATABASE_URL"]) as conn:
+            statuses = conn.execute("SELECT status FROM zdt_background_migration").fetchall()
+            missing = conn.execute(
+                "SELECT count(*) FROM product_product WHERE slug IS NULL OR created_at IS NULL"
+            ).fetchone()
+        assert statuses and {status for (status,) in statuses} == {"done"}
+        assert missing == (0,), "the new worker backfilled every row before the roll"
+    finally:
+        _stop(_pid(tmp_path / "worker.pid"))
+        _stop(old)
