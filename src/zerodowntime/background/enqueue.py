@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib.util import find_spec
 
 from zerodowntime import conf
 from zerodowntime.background.constants import QUEUE, RUN_TASK
@@ -17,6 +18,14 @@ def enqueue(name: str) -> bool:
     is logged and Celery beat (or the next worker start) re-enqueues the record later, since the
     record in PostgreSQL is the source of truth.
     """
+    if find_spec("celery") is None:
+        logger.info(
+            "background migration %r is recorded; without Celery (pip install"
+            " 'zerodowntime[celery]') run it with `zdt backfills run %s`",
+            name,
+            name,
+        )
+        return False
     timeout = conf.get().background_enqueue_timeout
     try:
         app = conf.celery_app()

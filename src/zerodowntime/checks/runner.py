@@ -20,7 +20,6 @@ from typing import Any
 from zerodowntime.checks.compat import check_compatibility
 from zerodowntime.checks.facts import ChainCapture, ReleaseFacts
 from zerodowntime.checks.findings import Finding, Severity, apply_silences
-from zerodowntime.checks.graphql_policy import check_graphql, write_snapshots
 from zerodowntime.checks.rules import failure_finding, lint_migrations
 
 
@@ -130,7 +129,10 @@ def evaluate(
         findings.append(failure_finding(chain.failure))
     findings += check_compatibility(chain, facts)
     sdls = {v: facts[v].sdl for v in chain.releases if v in facts and facts[v].sdl is not None}
-    findings += check_graphql(sdls, snapshot_dir)  # type: ignore[arg-type]
+    if sdls or snapshot_dir is not None:
+        from zerodowntime.checks.graphql_policy import check_graphql
+
+        findings += check_graphql(sdls, snapshot_dir)  # type: ignore[arg-type]
     silences = {migration.key: migration.silences for migration in chain.migrations}
     return apply_silences(findings, silences)
 
@@ -139,16 +141,18 @@ def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = Fal
     """Run every check on the configured project (Django must be set up) and return a report."""
     from zerodowntime import conf
 
-    manifest = conf.release_manifest()
+    versions = conf.release_manifest().versions if conf.get().release_manifest else []
     with tempfile.TemporaryDirectory(prefix="zdt-check-") as tmp:
-        chain, facts = gather(manifest.versions, Path(tmp))
+        chain, facts = gather(versions, Path(tmp))
     written: list[str] = []
     if update_snapshots and snapshot_dir is not None:
+        from zerodowntime.checks.graphql_policy import write_snapshots
+
         sdls = {v: f.sdl for v, f in facts.items() if f.sdl is not None}
         written = [str(path) for path in write_snapshots(sdls, snapshot_dir)]
     return Report(
         findings=evaluate(chain, facts, snapshot_dir),
-        releases=list(manifest.versions),
+        releases=list(versions),
         migrations=[migration.key for migration in chain.migrations],
         snapshots_written=written,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Collection
 from typing import Any
 
 from zerodowntime.checks.facts import (
@@ -136,28 +137,37 @@ def _apply(app_label: str, name: str) -> None:
         call_command("migrate", app_label, name, verbosity=0, interactive=False)
 
 
-def capture_chain(connection: Any, manifest: Any) -> ChainCapture:
-    """Migrate the (empty) database of ``connection`` one migration at a time, capturing SQL."""
+def capture_chain(
+    connection: Any, manifest: Any | None, project_apps: Collection[str] = ()
+) -> ChainCapture:
+    """Migrate the (empty) database of ``connection`` one migration at a time, capturing SQL.
+
+    With a release ``manifest``, the migrations of its app are captured and each one is owned
+    by the release that ships it. Without one, the migrations of ``project_apps`` are captured,
+    owned by no release.
+    """
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(connection)
-    owner = releases_of_migrations(loader.graph, manifest)
-    heads = {release.head_migration: release.version for release in manifest.releases}
+    owner = releases_of_migrations(loader.graph, manifest) if manifest else {}
+    heads = {r.head_migration: r.version for r in manifest.releases} if manifest else {}
     full_plan = MigrationExecutor(connection).migration_plan(
         loader.graph.leaf_nodes(), clean_start=True
     )
     plan = [(migration.app_label, migration.name) for migration, _ in full_plan]
-    chain = ChainCapture(manifest.app_label, list(manifest.versions), [], {})
+    chain = ChainCapture(
+        manifest.app_label if manifest else "", list(manifest.versions) if manifest else [], [], {}
+    )
     unreleased = False
     for app_label, name in plan:
         loader = MigrationLoader(connection)
         if (app_label, name) in loader.applied_migrations:
             continue
-        ours = app_label == manifest.app_label
+        ours = app_label == manifest.app_label if manifest else app_label in project_apps
         if ours:
             release = owner.get(name, UNRELEASED)
-            unreleased = unreleased or release == UNRELEASED
+            unreleased = unreleased or (manifest is not None and release == UNRELEASED)
             chain.migrations.append(capture_migration(connection, loader, app_label, name, release))
         try:
             _apply(app_label, name)
@@ -179,12 +189,14 @@ def main(argv: list[str]) -> None:
     from django.db import connections
 
     from zerodowntime import conf
+    from zerodowntime.project_apps import project_app_labels
 
     database, output = argv
     connection = connections["default"]
     connection.close()
     connection.settings_dict["NAME"] = database
-    chain = capture_chain(connection, conf.release_manifest())
+    manifest = conf.release_manifest() if conf.get().release_manifest else None
+    chain = capture_chain(connection, manifest, project_app_labels())
     connection.close()
     with open(output, "w") as handle:
         json.dump(chain.to_dict(), handle)

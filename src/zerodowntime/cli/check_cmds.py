@@ -16,10 +16,13 @@ from zerodowntime.cli.errors import friendly
 
 @contextmanager
 def _database_available() -> Iterator[None]:
-    """Use the configured servers, else throw-away embedded ones stopped afterwards (CI)."""
+    """Use the configured servers, else, for a project that wants the embedded servers,
+    throw-away ones stopped afterwards (CI). Otherwise the project's settings name the database.
+    """
     from zerodowntime import services
+    from zerodowntime.project import wants_embedded
 
-    if services.resolve_urls() is not None:
+    if services.resolve_urls() is not None or not wants_embedded():
         yield
         return
     directory = Path(tempfile.mkdtemp(prefix="zdt-check-"))

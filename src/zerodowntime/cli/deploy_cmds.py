@@ -23,12 +23,17 @@ def _manifest() -> ReleaseManifest:
 @friendly
 def status() -> None:
     """Show the services, the database's release, background migrations and live processes."""
-    for name, state in services.status().items():
-        click.echo(f"{name:<11} {state}")
+    from zerodowntime import conf
+    from zerodowntime.project import wants_embedded
+
     urls = services.resolve_urls()
-    if urls is None or (urls.embedded and not services.embedded_running()):
-        click.echo("database   not running: start it with `zdt up`")
-        return
+    if urls is None or urls.embedded:
+        if urls is not None or wants_embedded():
+            for name, state in services.status().items():
+                click.echo(f"{name:<11} {state}")
+            if not services.embedded_running():
+                click.echo("database   not running: start it with `zdt up`")
+                return
     setup_django()
     from django.db import connection
 
@@ -36,11 +41,14 @@ def status() -> None:
     from zerodowntime.deploy.current import current_release
     from zerodowntime.deploy.heartbeat import group_processes, live_processes
 
-    manifest = _manifest()
-    current = current_release(manifest)
-    click.echo(
-        f"database   release {current or 'none (not migrated)'} of {', '.join(manifest.versions)}"
-    )
+    current = None
+    if conf.get().release_manifest is None:
+        click.echo("database   releases not tracked (set ZDT_RELEASE_MANIFEST to track them)")
+    else:
+        manifest = _manifest()
+        current = current_release(manifest)
+        versions = ", ".join(manifest.versions)
+        click.echo(f"database   release {current or 'none (not migrated)'} of {versions}")
     with connection.cursor() as cursor:
         progress = read_progress(cursor)
     if progress is None:

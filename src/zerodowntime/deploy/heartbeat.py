@@ -185,7 +185,7 @@ def start_from_environment() -> Heartbeat | None:
         return _current
     port = conf.environ("ZDT_PROCESS_PORT")
     _current = Heartbeat(
-        role=role, release=conf.release().version, port=int(port) if port else None
+        role=role, release=conf.release_version(), port=int(port) if port else None
     )
     _current.start()
     return _current
