@@ -67,8 +67,8 @@ def check_migration(
         message = (
             f"{target} is {there - here} releases ahead of the database's {current}, and a"
             f" migration keeps only the release just before it working: go one release at a"
-            f" time, {path} (`zdt upgrade --to {target}` walks it; --allow-skip forces the jump"
-            " to show what breaks)"
+            f" time, {path} (next: `zdt upgrade --to {versions[here + 1]}`; --allow-skip forces"
+            " the jump to show what breaks)"
         )
         if not allow_skip:
             raise ReleaseRefused(message)

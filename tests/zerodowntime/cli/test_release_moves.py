@@ -94,7 +94,7 @@ def test_migrate_refuses_a_skipped_release_before_any_ddl_unless_allowed(
     refused = zdt("migrate", "--release", "0.3.0")
     assert refused.returncode == 1
     assert "0.1.0 -> 0.1.1 -> 0.2.0 -> 0.3.0" in refused.stderr
-    assert "`zdt upgrade --to 0.3.0`" in refused.stderr
+    assert "next: `zdt upgrade --to 0.1.1`" in refused.stderr
     assert _applied(scratch_env) == ["0001_initial"]
     assert _columns(scratch_env) == before
 

@@ -20,7 +20,7 @@ def test_migrate_moves_forward_one_release_at_a_time() -> None:
     assert check_migration(VERSIONS, current="1.1", target="1.1") == []
     with pytest.raises(ReleaseRefused, match=r"`zdt rollback --to 1.0`"):
         check_migration(VERSIONS, current="1.1", target="1.0")
-    with pytest.raises(ReleaseRefused, match=r"1.0 -> 1.1 -> 2.0 \(`zdt upgrade --to 2.0`"):
+    with pytest.raises(ReleaseRefused, match=r"1.0 -> 1.1 -> 2.0 \(next: `zdt upgrade --to 1.1`"):
         check_migration(VERSIONS, current="1.0", target="2.0")
     with pytest.raises(ReleaseRefused, match="roll every app server and worker to 1.1"):
         check_migration(VERSIONS, current="1.1", target="2.0", live_releases=["1.0"])

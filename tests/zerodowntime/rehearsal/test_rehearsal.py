@@ -90,7 +90,7 @@ def test_cli_refuses_a_skipped_release_with_the_path_to_take(tmp_path: Path) -> 
     )
     assert result.exit_code == 1
     assert "skips a release, refused before any DDL" in result.output
-    assert "`zdt upgrade --to 0.3.0`" in result.output and "Traceback" not in result.output
+    assert "`zdt upgrade --to 0.1.1`" in result.output and "Traceback" not in result.output
 
 
 def _config(tmp_path: Path, path: tuple[str, ...]) -> RehearsalConfig:
