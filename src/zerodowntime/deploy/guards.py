@@ -125,8 +125,8 @@ def check_process_release(
     if asked > here:
         raise ReleaseRefused(
             f"release {requested} is newer than the database's {database}: its code needs a"
-            f" schema the database does not have yet; migrate first (`zdt upgrade --to"
-            f" {requested}`) or leave out --release to run {database}"
+            f" schema the database does not have yet; migrate the database to it first (next:"
+            f" `zdt upgrade --to {versions[here + 1]}`) or leave out --release to run {database}"
         )
     if asked < here - 1:
         raise ReleaseRefused(
