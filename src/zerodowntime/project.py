@@ -129,23 +129,26 @@ def _database_release() -> str | None:
     from zerodowntime import conf
     from zerodowntime.deploy.current import current_release
 
+    opened_here = connection.connection is None
     try:
         with warnings.catch_warnings():
             # Only django_migrations is read, no model: the apps need not be ready.
             warnings.filterwarnings("ignore", "Accessing the database during app initialization")
             return current_release(conf.release_manifest(), connection)
     finally:
-        connection.close()
+        if opened_here:
+            connection.close()
 
 
-def running_release(requested: str | None, *, require_migrated: bool = False) -> str:
+def running_release(requested: str | None, *, require_migrated: bool = False) -> str | None:
     """Return the release a process of this command runs, and make it this process's release.
 
     It is the database's release unless ``requested`` (else ``ZDT_RELEASE``) names it or the
     release before it
     (:func:`zerodowntime.deploy.guards.check_process_release` refuses anything else). With
     ``require_migrated``, a database no release migrated yet is refused. Call it before
-    :func:`setup_django`, whose ``release`` it returns.
+    :func:`setup_django`, whose ``release`` it returns. A project without a release manifest
+    tracks no release: the request is returned unchecked.
     """
     from django.conf import settings
 
@@ -154,6 +157,8 @@ def running_release(requested: str | None, *, require_migrated: bool = False) ->
 
     _configure(None)
     requested = requested or os.environ.get("ZDT_RELEASE") or None
+    if conf.get().release_manifest is None:
+        return requested
     database = _database_release()
     if database is None and require_migrated:
         raise ReleaseRefused("the database is not migrated yet: run `zdt migrate` first")

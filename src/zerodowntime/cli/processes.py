@@ -155,7 +155,7 @@ def serve(release: str | None, port: int, workers: int, threads: int) -> None:
         _serve(version, port, workers, threads)
 
 
-def _serve(release: str, port: int, workers: int, threads: int) -> None:
+def _serve(release: str | None, port: int, workers: int, threads: int) -> None:
     env = process_environment(release=release)
     env.update(ZDT_PROCESS_ROLE="web", ZDT_PROCESS_PORT=str(port))
     env.setdefault("PGAPPNAME", "zdt-web")
@@ -182,7 +182,8 @@ def _serve(release: str, port: int, workers: int, threads: int) -> None:
         "--log-level",
         "warning",
     ]
-    click.echo(f"Serving release {release} on http://127.0.0.1:{port}/graphql/", err=True)
+    what = f"release {release}" if release else "the project"
+    click.echo(f"Serving {what} on http://127.0.0.1:{port}/graphql/", err=True)
     _exit_with(run_foreground(args, env))
 
 
@@ -231,7 +232,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _work(release: str, concurrency: int, beat: bool, schedule: Path) -> None:
+def _work(release: str | None, concurrency: int, beat: bool, schedule: Path) -> None:
     env = process_environment(release=release)
     env["ZDT_PROCESS_ROLE"] = "worker"
     env.setdefault("PGAPPNAME", "zdt-worker")
