@@ -1,9 +1,9 @@
 """Every setting of the toolkit: declared here, read once, refreshed when Django's settings change.
 
 Each field of :class:`ToolkitSettings` is the Django setting of its name in capitals, prefixed
-``ZDT_`` (``lock_timeout`` is ``ZDT_LOCK_TIMEOUT``). Its value is
-the Django setting, else (for the fields marked ``env``) the environment variable of the same
-name, read by the toolkit itself, else the default. :func:`get` reads them all once; Django's
+``ZDT_`` (``lock_timeout`` is ``ZDT_LOCK_TIMEOUT``). Its value is the Django setting, else (for
+the fields marked ``env``) the environment variable of the same name, read by the toolkit
+itself, else the default. :func:`get` reads them all once; Django's
 ``setting_changed`` signal (``override_settings``, pytest-django's ``settings``) empties the
 cache. Pluggables (the release manifest, the rehearsal scenario, the backfill classes, the
 Celery app) are dotted paths imported once with ``import_string``; a missing or wrong one raises
