@@ -21,7 +21,7 @@ def serve(process_env: dict[str, str]) -> Iterator[Serve]:  # noqa: F811
     """Return ``serve(**env)``: start `zdt serve` of the newest release, return its base URL."""
     servers: list[subprocess.Popen[bytes]] = []
 
-    def start(workers: int = 2, threads: int = 4, **env: str) -> str:
+    def start(workers: int = 2, threads: int = 4, worker_class: str = "gthread", **env: str) -> str:
         port = free_port()
         server = subprocess.Popen(
             [
@@ -33,6 +33,8 @@ def serve(process_env: dict[str, str]) -> Iterator[Serve]:  # noqa: F811
                 str(workers),
                 "--threads",
                 str(threads),
+                "--worker-class",
+                worker_class,
             ],
             env={**process_env, **env},
             stdout=subprocess.DEVNULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 
@@ -48,3 +49,37 @@ def test_an_api_statement_is_cancelled_after_the_statement_timeout(serve: Serve)
     codes = [error["extensions"]["code"] for error in answer.get("errors", [])]
     assert codes == ["QUERY_TIMEOUT"], answer
     assert waited < 2.0
+
+
+def _trickling(port: int, count: int) -> list[socket.socket]:
+    """Open ``count`` connections that announce a 1,000-byte body and send one byte of it."""
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(
+            b"POST /graphql/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n{"
+        )
+        sockets.append(sock)
+    return sockets
+
+
+@pytest.mark.timeout(120)
+def test_slow_clients_hold_no_thread_of_the_asgi_front(serve: Serve) -> None:
+    base = serve(workers=2, worker_class="asgi")
+    port = int(base.rsplit(":", 1)[1])
+    assert httpx.get(f"{base}/health/", timeout=5).status_code == 200
+    slow = _trickling(port, 16)
+    try:
+        time.sleep(0.5)
+        for _ in range(3):
+            for sock in slow:
+                sock.sendall(b" ")
+            began = time.monotonic()
+            answer = httpx.post(f"{base}/graphql/", json={"query": "{ __typename }"}, timeout=10)
+            assert answer.json() == {"data": {"__typename": "Query"}}
+            assert time.monotonic() - began < 1.0
+            time.sleep(0.3)
+    finally:
+        for sock in slow:
+            sock.close()

@@ -20,6 +20,8 @@ from zerodowntime.project import (
 )
 from zerodowntime.services import state_dir
 
+# gunicorn worker classes `zdt serve` offers (docs/deploying.md, "Slow clients").
+WORKER_CLASSES = ("gthread", "asgi")
 RELEASE_OPTION = click.option(
     "--release",
     "-r",
@@ -146,20 +148,29 @@ def rollback(target: str, yes: bool, log_file: Path | None, verbose: bool) -> No
 @RELEASE_OPTION
 @click.option("--port", "-p", default=8000, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--workers", "-w", default=3, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker (gthread).")
+@click.option(
+    "--worker-class",
+    type=click.Choice(WORKER_CLASSES),
+    default="gthread",
+    show_default=True,
+    help="gthread: threads read requests (put a buffering proxy in front); asgi: an event loop"
+    " reads each whole request before a thread serves it (slow clients hold no thread).",
+)
 @friendly
-def serve(release: str | None, port: int, workers: int, threads: int) -> None:
+def serve(release: str | None, port: int, workers: int, threads: int, worker_class: str) -> None:
     """Serve the GraphQL API of a release with gunicorn until stopped (Ctrl-C or SIGTERM)."""
     with sigterm_as_interrupt(), services_for_command():
         version = running_release(release)
-        _serve(version, port, workers, threads)
+        _serve(version, port, workers, threads, worker_class)
 
 
-def _serve(release: str | None, port: int, workers: int, threads: int) -> None:
+def _serve(release: str | None, port: int, workers: int, threads: int, worker_class: str) -> None:
     env = process_environment(release=release)
     env.update(ZDT_PROCESS_ROLE="web", ZDT_PROCESS_PORT=str(port))
     env.setdefault("PGAPPNAME", "zdt-web")
-    application = project_setting("wsgi_application", "ZDT_WSGI_APPLICATION")
+    kind = "asgi" if worker_class == "asgi" else "wsgi"
+    application = project_setting(f"{kind}_application", f"ZDT_{kind.upper()}_APPLICATION")
     args = [
         sys.executable,
         "-m",
@@ -169,10 +180,9 @@ def _serve(release: str | None, port: int, workers: int, threads: int) -> None:
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
+        *(["--threads", str(threads)] if worker_class == "gthread" else []),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--graceful-timeout",
         "10",
         "--timeout",
