@@ -80,18 +80,35 @@ class ToolkitSettings:
     )
     # Schema changes (every DDL statement of a migration)
     lock_timeout: str = _setting(
-        "1s",
-        "how long each DDL statement waits for its lock before it is retried",
+        "200ms",
+        "how long one attempt of a DDL statement waits for its lock (and the application's"
+        " queries queue behind it) before it is retried; see docs/safe-operations.md",
         env=True,
         duration=True,
     )
-    ddl_retries: int = _setting(
-        10, "retries of a DDL statement whose lock wait timed out, before giving up", env=True
+    ddl_time_budget: float = _setting(
+        300.0,
+        "seconds a DDL statement may spend on attempts and back-off waiting for its lock before"
+        " the migration gives up, naming the blockers",
+        env=True,
     )
     ddl_retry_base_delay: float = _setting(
         0.5, "seconds before the first retry; doubled at each retry, with jitter"
     )
-    ddl_retry_max_delay: float = _setting(30.0, "longest pause between two retries, in seconds")
+    ddl_retry_max_delay: float = _setting(5.0, "longest pause between two retries, in seconds")
+    ddl_end_idle_blockers_after: float | None = _setting(
+        None,
+        "end (`pg_terminate_backend`) a backend that blocks a DDL statement while idle in"
+        " transaction for longer than this many seconds (unset: never end one)",
+        env=True,
+        example="60",
+    )
+    ddl_end_active_blockers: bool = _setting(
+        False,
+        "also end blockers running a query whose transaction is older than"
+        " `ZDT_DDL_END_IDLE_BLOCKERS_AFTER`",
+        env=True,
+    )
     ddl_record_file: str | None = _setting(
         None, "file to which each DDL statement's record is appended as a JSON line", env=True
     )
@@ -259,6 +276,10 @@ def _as_commands(raw: object) -> dict[str, str]:
     return dict(raw)
 
 
+def _as_optional_float(raw: object) -> float | None:
+    return None if raw is None or raw == "" else float(str(raw))
+
+
 def _as_str(raw: object) -> str:
     if raw is None or isinstance(raw, list | tuple | dict):
         raise ValueError(raw)
@@ -271,6 +292,7 @@ _PARSERS: dict[str, tuple[Callable[[object], Any], str, str]] = {
     "str | None": (_as_optional_str, "a string or None", "string or None"),
     "int": (lambda raw: int(str(raw)), "an integer", "integer"),
     "float": (lambda raw: float(str(raw)), "a number", "number"),
+    "float | None": (_as_optional_float, "a number or None", "number or None"),
     "bool": (_as_bool, "True or False", "boolean"),
     "tuple[str, ...]": (_as_paths, "a list of dotted paths", "list of strings"),
     "dict[str, str]": (_as_commands, "a dict of strings by action", "dict of strings"),
