@@ -52,7 +52,13 @@ def _redis_database(url: str, number: int) -> str:
     "--report-dir", default=Path("reports"), show_default=True,
     type=click.Path(file_okay=False, path_type=Path), help="Where the report folder goes.",
 )  # fmt: skip
-@click.option("--seed", default=0, show_default=True, help="Seed of the traffic mix.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the traffic mix and faults.")
+@click.option(
+    "--faults", is_flag=True,
+    help="Inject the faults of a real upgrade at seeded times: a blocker transaction before each"
+    " migrate, SIGKILL of an app server and of the worker, a PostgreSQL restart during a"
+    " backfill, Redis stopped for 10 s.",
+)  # fmt: skip
 @click.option(
     "--keep-services/--stop-services", default=False,
     help="Leave the embedded PostgreSQL and Redis running if this command started them.",
@@ -67,6 +73,7 @@ def rehearse(
     allow_skip: bool,
     report_dir: Path,
     seed: int,
+    faults: bool,
     keep_services: bool,
     targets: Targets,
 ) -> None:
@@ -106,6 +113,7 @@ def rehearse(
             phase_seconds=phase_seconds,
             seed=seed,
             allow_skip=allow_skip,
+            faults=faults,
         )
         console = Console()
         if not console.is_terminal:
@@ -142,6 +150,12 @@ def rehearse(
             console.print("errors in the app servers' logs (behind \"Internal error.\"):")
             for error in result.server_errors[:10]:
                 console.print(f"  {error}", markup=False)
+        for fault in result.faults:
+            console.print(
+                f"fault {fault.name} from {fault.started:.1f} s to {fault.end:.1f} s:"
+                f" {fault.detail}",
+                markup=False,
+            )
         for missed in verdict.missed:
             console.print(
                 f"target missed: {missed.name}: {missed.measured} (target {missed.target})",

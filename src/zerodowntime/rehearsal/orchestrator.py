@@ -32,9 +32,16 @@ from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import ZDT, Cluster
 from zerodowntime.rehearsal.database import recreate_database
 from zerodowntime.rehearsal.deployer import LocalDeployer
+from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.probes import LockProbe
-from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
+from zerodowntime.rehearsal.records import (
+    CheckResult,
+    FaultRecord,
+    LockSample,
+    PhaseRecord,
+    RequestRecord,
+)
 from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
@@ -78,6 +85,7 @@ class RehearsalConfig:
     seed: int = 0
     background_timeout: float = 900.0
     allow_skip: bool = False  # run a path that skips a release (to show what breaks)
+    faults: bool = False  # inject the faults of zerodowntime.rehearsal.faults at seeded times
 
 
 @dataclass
@@ -96,6 +104,8 @@ class RehearsalResult:
     # The distinct errors in the app servers' logs (the real cause behind "Internal error."),
     # most frequent first.
     server_errors: list[str] = field(default_factory=list)
+    # The faults injected (--faults), each with its window on the rehearsal's clock.
+    faults: list[FaultRecord] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -164,6 +174,7 @@ class _Run:
         self.config = config
         self.observer = observer
         self.wrap_deployer = wrap_deployer
+        self.injector: FaultInjector | None = None
         self.failed_step: Step | None = None
         self.serving = config.path[0]  # the release whose app servers serve before a step
         self.manifest = conf.release_manifest()
@@ -292,6 +303,8 @@ class _Run:
             allow_skip=self.skip,
         )
         deployer = self.wrap_deployer(self.deployer) if self.wrap_deployer else self.deployer
+        if self.injector is not None:
+            deployer = self.injector.wrapping(deployer)
         self.serving = current
         if self.skip:
             # Rows the old release writes during the jump cannot be backfilled, and the
@@ -337,6 +350,13 @@ class _Run:
                     self.migrate,
                     background_timeout=config.background_timeout,
                 )
+                if config.faults:
+                    self.injector = FaultInjector(
+                        self.deployer,
+                        FaultPlan(len(path) - 1, seed=config.seed),
+                        clock=self.clock,
+                        redis_url=config.redis_url,
+                    )
                 cluster.start_servers(first, config.servers)
                 self.deployer.start_workers(first)
                 probe.start()
@@ -361,6 +381,10 @@ class _Run:
         self.result.lock_samples = list(probe.samples)
         self.result.background = self.deployer.background_progress() or []
         self.result.checks = run_checks(self.database_url, self.scenario.integrity_checks(), state)
+        if self.injector is not None:
+            self.result.faults = list(self.injector.records)
+            workers = sorted(config.workdir.glob("logs/*-worker-*.log"))
+            self.result.checks.append(backfills_finished_once(self.result.background, workers))
         self.result.server_errors = server_errors(sorted(config.workdir.glob("logs/*-web-*.log")))
         return self.result
 

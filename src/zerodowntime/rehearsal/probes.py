@@ -71,18 +71,26 @@ class LockProbe:
         return found
 
     def _run(self) -> None:
-        with (
-            psycopg.connect(
-                self.database_url, autocommit=True, application_name="zdt-probe"
-            ) as conn,
-            conn.cursor() as cursor,
-        ):
-            while not self._stop.is_set():
-                try:
-                    self.sample(cursor)
-                except psycopg.Error:
-                    self.errors += 1
-                self._stop.wait(self.interval)
+        """Sample until stopped; a lost connection (a database restart) is opened again."""
+        while not self._stop.is_set():
+            try:
+                with (
+                    psycopg.connect(
+                        self.database_url, autocommit=True, application_name="zdt-probe"
+                    ) as conn,
+                    conn.cursor() as cursor,
+                ):
+                    while not self._stop.is_set() and not conn.closed:
+                        try:
+                            self.sample(cursor)
+                        except psycopg.Error:
+                            self.errors += 1
+                            if conn.broken:
+                                break
+                        self._stop.wait(self.interval)
+            except psycopg.Error:
+                self.errors += 1
+                self._stop.wait(max(self.interval, 0.2))
 
     def start(self) -> None:
         """Start sampling in a background thread."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,3 +73,33 @@ class CheckResult:
     def failed(self) -> bool:
         """Return True when the check found a problem."""
         return self.status == self.FAILED
+
+
+@dataclass
+class FaultRecord:
+    """A fault injected into a rehearsal: what, in which upgrade, and its window (seconds)."""
+
+    kind: str
+    release: str
+    started: float
+    ended: float | None = None
+    detail: str = ""
+    skipped: bool = False
+
+    @property
+    def end(self) -> float:
+        """Return the end of the fault's window (its start while it lasts)."""
+        return self.ended if self.ended is not None else self.started
+
+    @property
+    def name(self) -> str:
+        """Return the fault's label: its kind and the release being deployed."""
+        return f"{self.kind} ({self.release})"
+
+
+def in_fault_window(record: RequestRecord, faults: Sequence[FaultRecord]) -> bool:
+    """Return True when ``record`` was in flight during the window of a fault that happened."""
+    return any(
+        not fault.skipped and record.scheduled <= fault.end and record.finished >= fault.started
+        for fault in faults
+    )

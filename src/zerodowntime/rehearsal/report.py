@@ -20,6 +20,7 @@ from typing import Any
 from django.template import Context, Engine
 
 from zerodowntime.rehearsal.orchestrator import RehearsalResult
+from zerodowntime.rehearsal.records import in_fault_window
 from zerodowntime.rehearsal.summary import PhaseStats, phase_stats
 from zerodowntime.rehearsal.verdict import Outcome, Targets, Verdict, judge
 
@@ -61,9 +62,38 @@ def error_groups(result: RehearsalResult) -> list[dict[str, Any]]:
 
 
 def verdict_of(result: RehearsalResult, targets: Targets | None = None) -> Verdict:
-    """Return the verdict of ``result`` against ``targets`` (the defaults when None)."""
-    stats = phase_stats(result.phases, result.records, result.lock_samples)
-    return judge(stats, result.checks, targets or Targets(), skip=result.skip)
+    """Return the verdict of ``result`` against ``targets`` (the defaults when None).
+
+    With faults, the requests in flight during a fault's window are left out of the judged
+    numbers and their failures counted apart.
+    """
+    if not result.faults:
+        stats = phase_stats(result.phases, result.records, result.lock_samples)
+        return judge(stats, result.checks, targets or Targets(), skip=result.skip)
+    outside = [r for r in result.records if not in_fault_window(r, result.faults)]
+    stats = phase_stats(result.phases, outside, result.lock_samples)
+    inside = len(result.failed) - sum(1 for r in outside if not r.ok)
+    return judge(
+        stats, result.checks, targets or Targets(), skip=result.skip, fault_failures=inside
+    )
+
+
+def fault_rows(result: RehearsalResult) -> list[dict[str, Any]]:
+    """Return each fault with its window and the requests that failed inside it."""
+    return [
+        {
+            "number": number,
+            "name": fault.name,
+            "kind": fault.kind,
+            "release": fault.release,
+            "started": round(fault.started, 3),
+            "ended": round(fault.end, 3),
+            "skipped": fault.skipped,
+            "failed_inside": sum(1 for r in result.failed if in_fault_window(r, [fault])),
+            "detail": _plain(fault.detail),
+        }
+        for number, fault in enumerate(result.faults, start=1)
+    ]
 
 
 def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str, Any]:
@@ -89,6 +119,7 @@ def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str
         "background_migrations": [asdict(b) for b in result.background],
         "errors": error_groups(result),
         "lock_samples": [asdict(s) for s in result.lock_samples],
+        "faults": fault_rows(result),
         "requests": [dict(asdict(r), latency=round(r.latency, 6)) for r in result.records],
     }
 
@@ -187,6 +218,18 @@ def timeline(result: RehearsalResult, max_latency_ms: float) -> dict[str, Any]:
         "ok_path": ok_path,
         "failures": failures,
         "locks": locks,
+        "faults": [
+            {
+                "x": round(scale.x(f["started"]), 1),
+                "width": round(max(scale.x(f["ended"]) - scale.x(f["started"]), 2.0), 1),
+                "label_x": round(scale.x(f["started"]) + 2, 1),
+                "label_y": HEIGHT - BOTTOM - 4 - 11 * (f["number"] % 3),
+                "label": f"F{f['number']}",
+                "title": f"F{f['number']} {f['name']}: {f['detail']}",
+            }
+            for f in fault_rows(result)
+            if not f["skipped"]
+        ],
     }
 
 
@@ -258,6 +301,7 @@ def to_html(result: RehearsalResult, verdict: Verdict | None = None) -> str:
         "chart": timeline(result, verdict.targets.max_latency_ms),
         "stats": _stats_rows(stats),
         "migrations": migration_rows(result),
+        "faults": fault_rows(result),
         "checks": [[c.name, c.status, _plain(c.detail)] for c in result.checks],
         "errors": [
             [e["count"], e["phase"], e["client_release"], e["operation"], _plain(e["error"])]

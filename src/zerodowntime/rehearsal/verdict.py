@@ -10,6 +10,9 @@ The targets (defaults here, each overridable by an option of ``zdt rehearse``):
 A path that skips a release (run only with ``--allow-skip``) is expected to break the old
 release: its failed requests give "EXPECTED FAILURE: N requests failed" instead of FAILED,
 while a failed integrity check still fails it.
+
+A rehearsal with faults (``--faults``) is judged on the requests outside the faults' windows;
+those that failed inside one are counted apart and shown, not judged.
 """
 
 from __future__ import annotations
@@ -114,9 +117,15 @@ def judge(
     targets: Targets,
     *,
     skip: bool = False,
+    fault_failures: int | None = None,
 ) -> Verdict:
-    """Return the verdict of a rehearsal from its phase stats (with the total row last)."""
+    """Return the verdict of a rehearsal from its phase stats (with the total row last).
+
+    With ``fault_failures`` (the requests that failed inside fault windows), ``stats`` are
+    those of the requests outside the windows, and the failures inside are shown apart.
+    """
     total = stats[-1]
+    outside = "" if fault_failures is None else " outside fault windows"
     failed_checks = [c.name for c in checks if c.failed]
     integrity = TargetResult(
         "integrity",
@@ -127,18 +136,24 @@ def judge(
         not (targets.integrity and failed_checks),
     )
     failed = TargetResult(
-        "failed requests",
+        f"failed requests{outside}",
         f"≤ {targets.max_failed}",
         f"{total.failed} of {total.requests}",
         total.failed <= targets.max_failed,
     )
     latency = TargetResult(
-        "max latency",
+        f"max latency{outside}",
         f"≤ {targets.max_latency_ms:g} ms",
         _ms(total.max),
         total.max * 1000 <= targets.max_latency_ms,
     )
-    results = (integrity, failed, latency, *_p99_results(stats, targets.p99_ratio))
+    results: tuple[TargetResult, ...] = (integrity, failed, latency)
+    if fault_failures is not None:
+        inside = TargetResult(
+            "failed requests inside fault windows", "counted apart", str(fault_failures), True
+        )
+        results += (inside,)
+    results += tuple(_p99_results(stats, targets.p99_ratio))
     if skip and total.failed and integrity.met:
         noun = "request" if total.failed == 1 else "requests"
         headline = f"EXPECTED FAILURE: {total.failed} {noun} failed"

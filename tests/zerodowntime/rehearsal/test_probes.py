@@ -44,3 +44,22 @@ def test_probe_measures_a_request_waiting_behind_an_exclusive_lock() -> None:
     assert probe.sampled >= 10 and probe.errors == 0
     last = probe.samples[-1].at
     assert probe.longest_between(0, last) == longest
+
+
+def test_probe_keeps_sampling_after_its_connection_is_lost() -> None:
+    url = os.environ["DATABASE_URL"]
+    probe = LockProbe(url, clock=monotonic_clock(), interval=0.05)
+    probe.start()
+    time.sleep(0.4)
+    with psycopg.connect(url, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = 'zdt-probe' AND datname = current_database()"
+        ).fetchall()
+    time.sleep(0.2)
+    before = probe.sampled
+    time.sleep(0.8)
+    probe.stop()
+    assert ended == [(True,)]
+    assert probe.errors >= 1
+    assert probe.sampled >= before + 5, (before, probe.sampled)

@@ -12,8 +12,14 @@ from pathlib import Path
 
 from tests.browser import dump_dom, screenshot
 from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalResult
-from zerodowntime.rehearsal.records import CheckResult, LockSample, PhaseRecord, RequestRecord
-from zerodowntime.rehearsal.report import write_report
+from zerodowntime.rehearsal.records import (
+    CheckResult,
+    FaultRecord,
+    LockSample,
+    PhaseRecord,
+    RequestRecord,
+)
+from zerodowntime.rehearsal.report import verdict_of, write_report
 from zerodowntime.rehearsal.verdict import Targets
 
 PHASES = [
@@ -133,3 +139,26 @@ def test_targets_are_overridable(tmp_path: Path) -> None:
     assert verdict_of(result, relaxed).headline == "FAILED: failed requests"
     tolerant = Targets(max_failed=1, max_latency_ms=1000, p99_ratio=40)
     assert verdict_of(result, tolerant).headline == "PASSED"
+
+
+def test_failures_inside_a_fault_window_are_counted_apart_and_drawn(tmp_path: Path) -> None:
+    result = _result(tmp_path, slow_ms=30)
+    _fail_one(result)  # at 11.0 s
+    result.records[200] = _request(20.0, "after 0.1.1", 2.0, "ReadTimeout")
+    result.faults = [FaultRecord("kill_server", "0.1.1", 10.9, 11.5, "SIGKILL 02-web")]
+    outside = verdict_of(result)
+    assert outside.headline == (
+        "FAILED: failed requests outside fault windows, max latency outside fault windows"
+    )
+    result.records[200] = _request(20.0, "after 0.1.1", 0.02)
+    inside = verdict_of(result)
+    assert inside.headline == "PASSED"
+    counted = {r.name: r.measured for r in inside.results}
+    assert counted["failed requests inside fault windows"] == "1"
+    assert counted["failed requests outside fault windows"] == "0 of 243"  # 7 in flight
+    _, html = write_report(result, tmp_path, inside)
+    page = html.read_text()
+    assert page.count('class="fault"') == 1 and ">F1<" in page
+    assert "kill_server (0.1.1)" in page and "SIGKILL 02-web" in page
+    faults = json.loads((tmp_path / "report.json").read_text())["faults"]
+    assert [(f["name"], f["failed_inside"]) for f in faults] == [("kill_server (0.1.1)", 1)]
