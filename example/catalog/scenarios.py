@@ -2,7 +2,7 @@
 
 ``SCENARIOS`` is found by the toolkit through the setting ``ZDT_REHEARSAL_SCENARIOS``. Each
 release's clients read products by ID, list pages, create, update and delete, asking for the
-fields and passing the arguments that release's API has (DESIGN.md §1 and §6).
+fields and passing the arguments that release's API has (docs/design.md §1 and §6).
 """
 
 from __future__ import annotations
@@ -377,7 +377,7 @@ class CatalogScenario(Scenario):
         ]
 
     def integrity_checks(self) -> Sequence[IntegrityCheck]:
-        """Return the checks of DESIGN.md §5 / issue 5."""
+        """Return the integrity checks of docs/design.md §5."""
         return [
             AcknowledgedCreatesPresent(),
             AcknowledgedDeletesGone(),

@@ -121,7 +121,7 @@ ZDT_BACKGROUND_MIGRATIONS: list[str] = [
 ]
 ZDT_CELERY_APP = "catalog.celery:app"
 
-# API limits (DESIGN.md §6). Every CATALOG_* limit and its default: catalog.common.limits and
+# API limits (docs/design.md §6). Every CATALOG_* limit and its default: catalog.common.limits and
 # README's API contract. Introspection and GraphiQL can be switched off from the environment.
 CATALOG_MAX_PAGE_SIZE = 100
 CATALOG_MAX_QUERY_DEPTH = 8

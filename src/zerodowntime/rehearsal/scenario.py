@@ -47,7 +47,7 @@ class Outcome:
 
 
 def graphql_outcome(status: int, body: Any, *, allowed_codes: Collection[str] = ()) -> Outcome:
-    """Classify a GraphQL response per DESIGN §5: HTTP 200, JSON, no unexpected ``errors``.
+    """Classify a GraphQL response per docs/design.md §5: HTTP 200, JSON, no unexpected ``errors``.
 
     ``allowed_codes`` are error codes a correct server may return for this request (for
     example ``NOT_FOUND`` for a row another client just deleted).

@@ -1,4 +1,4 @@
-"""Classifying responses as DESIGN.md §5 defines a failed request."""
+"""Classifying responses as docs/design.md §5 defines a failed request."""
 
 from __future__ import annotations
 
