@@ -8,7 +8,6 @@ on an earlier run), and run against the server before they are printed.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 
 import httpx
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, build_schema
+
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 SDL_DIR = Path(__file__).resolve().parent / "releases" / "sdl"
 ID_PLACEHOLDER = "__ID__"
@@ -163,14 +164,18 @@ def check(examples: list[Example], *, url: str, token: str, timeout: float = 30.
 
 def wait_serving(health_url: str, *, alive: Callable[[], bool], timeout: float = 120.0) -> None:
     """Wait until ``health_url`` answers 200; raise ExampleError if the server exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if not alive():
             raise ExampleError("the server exited before it answered")
         try:
-            if httpx.get(health_url, timeout=2).status_code == 200:
-                return
+            return httpx.get(health_url, timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise ExampleError(f"the server did not answer {health_url} within {timeout:.0f} s")
+            return False
+
+    try:
+        wait_until(
+            answers, timeout=timeout, interval=0.2, what=f"the server did not answer {health_url}"
+        )
+    except WaitTimeout as exc:
+        raise ExampleError(str(exc)) from None

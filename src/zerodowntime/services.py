@@ -16,12 +16,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from dataclasses import asdict, dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
 from zerodowntime import conf
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 DATABASE_NAME = "zdt"
 POSTGRES_SYSTEM_USER = "embedded_postgres"
@@ -122,14 +122,31 @@ def free_port(preferred: int | None = None) -> int:
         return int(sock.getsockname()[1])
 
 
+def _accepts(port: int) -> bool:
+    """Return True when something accepts connections on 127.0.0.1:``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _exited(pid: int) -> bool:
+    """Return True when no process ``pid`` exists any more."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def _wait_for_port(port: int, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise ServiceError(f"{what} did not accept connections on 127.0.0.1:{port} within {timeout} s")
+    try:
+        wait_until(
+            lambda: _accepts(port),
+            timeout=timeout,
+            interval=0.05,
+            what=f"{what} did not accept connections on 127.0.0.1:{port}",
+        )
+    except WaitTimeout as exc:
+        raise ServiceError(str(exc)) from None
 
 
 class EmbeddedPostgres:
@@ -359,14 +376,10 @@ class EmbeddedRedis:
         if pid is None:
             return
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+        try:
+            wait_until(lambda: _exited(pid), timeout=10, interval=0.05, what="Redis did not exit")
+        except WaitTimeout:
+            os.kill(pid, signal.SIGKILL)
 
 
 def up(directory: Path | None = None, *, durable: bool = True) -> ServiceUrls:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from zerodowntime.background.exceptions import BackfillBusy
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 # First key of the two-key advisory lock: the ASCII of "ZD"; the second is hashtext(name).
 LOCK_CLASS = 0x5A44
@@ -49,16 +49,20 @@ def backfill_lock(
     connection: BaseDatabaseWrapper, name: str, *, wait: float = 0.0
 ) -> Iterator[None]:
     """Hold the lock of ``name`` for the block; raise BackfillBusy if it stays taken ``wait`` s."""
-    deadline = time.monotonic() + wait
-    while not try_lock(connection, name):
-        if time.monotonic() >= deadline:
-            pid = lock_holders(connection, [name]).get(name)
-            holder = f" (PostgreSQL backend pid {pid})" if pid else ""
-            raise BackfillBusy(
-                f"background migration {name!r} is being run by another process{holder};"
-                " wait for it or stop that worker"
-            )
-        time.sleep(POLL_SECONDS)
+    try:
+        wait_until(
+            lambda: try_lock(connection, name),
+            timeout=wait,
+            interval=POLL_SECONDS,
+            what=f"the lock of {name!r} was not free",
+        )
+    except WaitTimeout:
+        pid = lock_holders(connection, [name]).get(name)
+        holder = f" (PostgreSQL backend pid {pid})" if pid else ""
+        raise BackfillBusy(
+            f"background migration {name!r} is being run by another process{holder};"
+            " wait for it or stop that worker"
+        ) from None
     try:
         yield
     finally:

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.apps import apps
 
+from zerodowntime.waiting import WaitTimeout, wait_until
+
 BACKGROUND_APP = "zdt_background"
 RECORD_MODEL = "BackgroundMigration"
 DONE = "done"
@@ -74,19 +76,26 @@ def wait_finished(
     """Poll ``read`` until no background migration is unfinished.
 
     ``report`` gets the unfinished ones at the first poll and then every ``report_every``
-    seconds. Raise :class:`TimeoutError` naming them when ``timeout`` seconds pass first.
+    seconds. Raise :class:`~zerodowntime.waiting.WaitTimeout` naming them when ``timeout``
+    seconds pass first.
     """
-    deadline = time.monotonic() + timeout
     reported = -float("inf")
-    while pending := unfinished(read()):
+    pending: list[BackgroundProgress] = []
+
+    def finished() -> bool:
+        nonlocal pending, reported
+        pending = unfinished(read())
         now = time.monotonic()
-        if now > deadline:
-            names = ", ".join(p.name for p in pending)
-            raise TimeoutError(f"background migrations {names} not done after {timeout:.0f} s")
-        if report is not None and now - reported >= report_every:
+        if pending and report is not None and now - reported >= report_every:
             report(pending)
             reported = now
-        time.sleep(interval)
+        return not pending
+
+    try:
+        wait_until(finished, timeout=timeout, interval=interval, what="background migrations")
+    except WaitTimeout:
+        names = ", ".join(p.name for p in pending)
+        raise WaitTimeout(f"background migrations {names} not done after {timeout:.0f} s") from None
 
 
 def describe(progress: BackgroundProgress) -> str:

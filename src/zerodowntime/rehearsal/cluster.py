@@ -23,6 +23,7 @@ import httpx
 
 from zerodowntime.rehearsal.traffic import Rotation
 from zerodowntime.services import free_port
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 ZDT = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
 EnvFor = Callable[[str, str], dict[str, str]]
@@ -153,8 +154,7 @@ class Cluster:
             list(pool.map(touch, range(4 * self.web_workers)))
 
     def _wait_healthy(self, server: ManagedProcess) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
+        def healthy() -> bool:
             if not server.alive():
                 raise ClusterError(
                     f"app server {server.name} exited with {server.popen.returncode}:\n"
@@ -162,12 +162,21 @@ class Cluster:
                 )
             try:
                 answer = self.http.get(f"http://{server.address}/health/", timeout=2).json()
-                if answer.get("status") == "ok" and answer.get("release") == server.release:
-                    return
-                raise ClusterError(f"{server.name} answers {answer}, not release {server.release}")
             except (httpx.HTTPError, ValueError):
-                time.sleep(0.2)
-        raise ClusterError(f"app server {server.name} was not healthy after {self.start_timeout} s")
+                return False
+            if answer.get("status") == "ok" and answer.get("release") == server.release:
+                return True
+            raise ClusterError(f"{server.name} answers {answer}, not release {server.release}")
+
+        try:
+            wait_until(
+                healthy,
+                timeout=self.start_timeout,
+                interval=0.2,
+                what=f"app server {server.name} was not healthy",
+            )
+        except WaitTimeout as exc:
+            raise ClusterError(str(exc)) from None
 
     def start_servers(self, release: str, count: int) -> list[ManagedProcess]:
         """Start ``count`` app servers of ``release`` and put them into rotation."""
@@ -183,10 +192,13 @@ class Cluster:
         """
         self.rotation.remove(server.address)
         began = time.monotonic()
-        while self.rotation.in_flight(server.address) > 0:
-            if time.monotonic() - began > self.drain_timeout:
-                break
-            time.sleep(0.01)
+        with contextlib.suppress(WaitTimeout):
+            wait_until(
+                lambda: self.rotation.in_flight(server.address) == 0,
+                timeout=self.drain_timeout,
+                interval=0.01,
+                what=f"{server.name} still had requests in flight",
+            )
         drained = time.monotonic() - began
         server.terminate(timeout=30)
         self.servers.remove(server)

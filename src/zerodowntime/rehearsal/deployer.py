@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 
 import psycopg
@@ -13,6 +12,7 @@ from zerodowntime.deploy.background_status import records_table as background_ta
 from zerodowntime.deploy.executor import Deployer
 from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.rehearsal.cluster import Cluster, ClusterError, ManagedProcess
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 RunMigrate = Callable[[str], object]
 
@@ -76,18 +76,25 @@ class LocalDeployer(Deployer):
         """Wait until ``process`` (or a child in its process group) registered its heartbeat."""
         table = ProcessHeartbeat._meta.db_table
         query = f'SELECT pid FROM "{table}" WHERE role = %s AND release = %s'
-        deadline = time.monotonic() + self.register_timeout
         with psycopg.connect(self.database_url, autocommit=True) as conn:
-            while time.monotonic() < deadline:
+
+            def registered() -> bool:
                 rows = conn.execute(query, [process.role, process.release]).fetchall()
                 if any(_group_of(pid) == process.popen.pid for (pid,) in rows):
-                    return
+                    return True
                 if not process.alive():
                     raise ClusterError(f"{process.name} exited:\n{process.log_tail()}")
-                time.sleep(0.2)
-        raise ClusterError(
-            f"{process.name} did not register a heartbeat within {self.register_timeout:.0f} s"
-        )
+                return False
+
+            try:
+                wait_until(
+                    registered,
+                    timeout=self.register_timeout,
+                    interval=0.2,
+                    what=f"{process.name} did not register a heartbeat",
+                )
+            except WaitTimeout as exc:
+                raise ClusterError(str(exc)) from None
 
     def background_progress(self) -> list[BackgroundProgress] | None:
         """Return the progress of every background migration of the rehearsal's database."""

@@ -48,6 +48,7 @@ from zerodowntime.rehearsal.cluster import ManagedProcess
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.records import CheckResult, FaultRecord
 from zerodowntime.services import EmbeddedPostgres, EmbeddedRedis, embedded_state, state_dir
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 logger = logging.getLogger("zerodowntime.rehearsal")
 
@@ -297,8 +298,8 @@ class FaultInjector(DeployerWrapper):
 
     def _wait_for_backfill(self, *, share: float, timeout: float = 60.0) -> str:
         """Wait until a backfill has done ``share`` of its rows (or all are done); describe it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def where() -> str | None:
             progress = _read_progress(self.local)
             running = [p for p in progress if p.status != DONE]
             if not running:
@@ -306,8 +307,12 @@ class FaultInjector(DeployerWrapper):
             for backfill in running:
                 if backfill.rows_total and backfill.rows_done >= share * backfill.rows_total:
                     return f"{backfill.name} at {backfill.rows_done}/{backfill.rows_total} rows"
-            time.sleep(0.05)
-        return "the backfill did not start in time"
+            return None
+
+        try:
+            return wait_until(where, timeout=timeout, interval=0.05, what="no backfill got far")
+        except WaitTimeout:
+            return "the backfill did not start in time"
 
     def _embedded_postgres(self) -> EmbeddedPostgres | None:
         """Return the embedded PostgreSQL when it is the rehearsal's server."""
