@@ -39,6 +39,11 @@ def format_text(report: Report) -> str:
         f"{report.count(Severity.WARNING)} warning(s), {silenced} silenced; checked "
         f"{len(report.migrations)} migration(s) of {len(report.releases)} release(s)"
     )
+    if report.since is not None:
+        summary += (
+            f"; {len(report.migrations) - len(report.baseline)} added since {report.since},"
+            f" {len(report.baseline)} baseline (information only)"
+        )
     return "\n".join([*blocks, summary])
 
 

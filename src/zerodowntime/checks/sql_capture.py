@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from zerodowntime.checks.facts import (
@@ -138,13 +138,16 @@ def _apply(app_label: str, name: str) -> None:
 
 
 def capture_chain(
-    connection: Any, manifest: Any | None, project_apps: Collection[str] = ()
+    connection: Any,
+    manifest: Any | None,
+    project_apps: Collection[str] = (),
+    owners: Mapping[tuple[str, str], str] | None = None,
 ) -> ChainCapture:
     """Migrate the (empty) database of ``connection`` one migration at a time, capturing SQL.
 
     With a release ``manifest``, the migrations of its app are captured and each one is owned
     by the release that ships it. Without one, the migrations of ``project_apps`` are captured,
-    owned by no release.
+    owned by the release ``owners`` names (git releases), else by none.
     """
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
@@ -166,7 +169,11 @@ def capture_chain(
             continue
         ours = app_label == manifest.app_label if manifest else app_label in project_apps
         if ours:
-            release = owner.get(name, UNRELEASED)
+            release = (
+                owner.get(name, UNRELEASED)
+                if manifest
+                else (owners or {}).get((app_label, name), UNRELEASED)
+            )
             unreleased = unreleased or (manifest is not None and release == UNRELEASED)
             chain.migrations.append(capture_migration(connection, loader, app_label, name, release))
         try:
@@ -179,6 +186,20 @@ def capture_chain(
     if unreleased:
         chain.schemas[UNRELEASED] = introspect_tables(connection)
     return chain
+
+
+def git_owners() -> dict[tuple[str, str], str]:
+    """Return the git release that first holds each project migration (none without git)."""
+    from zerodowntime import conf
+
+    source = conf.git_releases()
+    if source is None:
+        return {}
+    owners: dict[tuple[str, str], str] = {}
+    for version in conf.release_manifest().versions:
+        for key in source.migrations_at(version):
+            owners.setdefault(key, version)
+    return owners
 
 
 def main(argv: list[str]) -> None:
@@ -196,7 +217,7 @@ def main(argv: list[str]) -> None:
     connection.close()
     connection.settings_dict["NAME"] = database
     manifest = conf.release_manifest() if conf.get().release_manifest else None
-    chain = capture_chain(connection, manifest, project_app_labels())
+    chain = capture_chain(connection, manifest, project_app_labels(), git_owners())
     connection.close()
     with open(output, "w") as handle:
         json.dump(chain.to_dict(), handle)

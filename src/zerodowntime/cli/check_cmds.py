@@ -49,8 +49,17 @@ def _database_available() -> Iterator[None]:
     is_flag=True,
     help="Rewrite each release's committed GraphQL SDL snapshot before checking.",
 )
+@click.option(
+    "--since",
+    metavar="REF",
+    default=None,
+    help="Lint only the migrations added since this git ref; older ones are a baseline,"
+    " reported as information (default: the release the database is at, else the newest"
+    " release of ZDT_RELEASES_FROM_GIT; without git releases, every migration).",
+)
+@click.option("--all", "everything", is_flag=True, help="Lint every migration, with no baseline.")
 @friendly
-def check(output_format: str, update_snapshots: bool) -> None:
+def check(output_format: str, update_snapshots: bool, since: str | None, everything: bool) -> None:
     """Check migrations, release compatibility and the GraphQL API; exit 1 on an error.
 
     Every migration is applied to a scratch database (dropped afterwards) so the SQL checked is
@@ -65,7 +74,10 @@ def check(output_format: str, update_snapshots: bool) -> None:
         setup_django()
         try:
             report = run_checks(
-                snapshot_dir=configured_snapshot_dir(), update_snapshots=update_snapshots
+                snapshot_dir=configured_snapshot_dir(),
+                update_snapshots=update_snapshots,
+                since=since,
+                everything=everything,
             )
         except CheckError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -27,13 +27,12 @@ def status() -> None:
     from zerodowntime.project import wants_embedded
 
     urls = services.resolve_urls()
-    if urls is None or urls.embedded:
-        if urls is not None or wants_embedded():
-            for name, state in services.status().items():
-                click.echo(f"{name:<11} {state}")
-            if not services.embedded_running():
-                click.echo("database   not running: start it with `zdt up`")
-                return
+    if (urls is None or urls.embedded) and (urls is not None or wants_embedded()):
+        for name, state in services.status().items():
+            click.echo(f"{name:<11} {state}")
+        if not services.embedded_running():
+            click.echo("database   not running: start it with `zdt up`")
+            return
     setup_django()
     from django.db import connection
 
@@ -42,8 +41,11 @@ def status() -> None:
     from zerodowntime.deploy.heartbeat import group_processes, live_processes
 
     current = None
-    if conf.get().release_manifest is None:
-        click.echo("database   releases not tracked (set ZDT_RELEASE_MANIFEST to track them)")
+    if not conf.has_releases():
+        click.echo(
+            "database   releases not tracked (set ZDT_RELEASE_MANIFEST or ZDT_RELEASES_FROM_GIT"
+            " to track them)"
+        )
     else:
         manifest = _manifest()
         current = current_release(manifest)

@@ -11,11 +11,21 @@ class DeployConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Check the toolkit's settings; start the heartbeat of an app server or worker."""
+        """Check the toolkit's settings; start the heartbeat of an app server or worker.
+
+        A process whose code is not the release it claims stops here with one sentence.
+        """
+        import sys
+
         from django.core import checks
 
         from zerodowntime import conf
+        from zerodowntime.deploy.code_release import ProcessReleaseRefused
         from zerodowntime.deploy.heartbeat import start_from_environment
 
         checks.register(conf.check_settings)
-        start_from_environment()
+        try:
+            start_from_environment()
+        except ProcessReleaseRefused as exc:
+            sys.stderr.write(f"Error: {exc}\n")
+            raise SystemExit(1) from None

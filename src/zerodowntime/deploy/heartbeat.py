@@ -178,14 +178,18 @@ _current: Heartbeat | None = None
 
 
 def start_from_environment() -> Heartbeat | None:
-    """Start the heartbeat when ``ZDT_PROCESS_ROLE`` is set (once per process)."""
+    """Start the heartbeat when ``ZDT_PROCESS_ROLE`` is set (once per process).
+
+    Its release is the code's (:func:`zerodowntime.deploy.code_release.process_release`): a
+    process whose code is not the release it claims raises ``ProcessReleaseRefused``.
+    """
     global _current
     role = conf.environ("ZDT_PROCESS_ROLE")
     if not role or (_current is not None and _current.pid == os.getpid()):
         return _current
+    from zerodowntime.deploy.code_release import process_release
+
     port = conf.environ("ZDT_PROCESS_PORT")
-    _current = Heartbeat(
-        role=role, release=conf.release_version(), port=int(port) if port else None
-    )
+    _current = Heartbeat(role=role, release=process_release(), port=int(port) if port else None)
     _current.start()
     return _current

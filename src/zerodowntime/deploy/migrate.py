@@ -1,4 +1,4 @@
-"""Migrate a database to the head migration of a release."""
+"""Migrate a database to the head migrations of a release, and record that it is there."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 
 from zerodowntime import conf
+from zerodowntime.deploy.current import RECORD_TABLE, record_release
 
 
 def migrate_to_release(
@@ -20,19 +21,27 @@ def migrate_to_release(
     stdout: Any = None,
     one_line: bool = False,
 ) -> str:
-    """Apply the release app's migrations up to ``version``'s head, then every other app's.
+    """Migrate every gated app to ``version``'s heads, then every other app to its newest.
 
-    With ``one_line``, each migration prints one line (what it did, its strongest lock and
-    how long it was held) and nothing else. Return the version migrated to.
+    ``zdt rollback`` goes back through here too (the guards say which way is allowed).
+
+    A gated app (every project app of a git release, the manifest's app of a folder release)
+    gets no migration beyond the release's heads, and none at all when it has no migration at
+    that release. Then the database's release is recorded. With ``one_line``, each migration
+    prints one line (what it did, its strongest lock and how long it was held) and nothing
+    else. Return the version migrated to.
     """
     manifest = conf.release_manifest()
     release = manifest.get(version) if version else manifest.newest
     options = {"database": database, "interactive": False, "stdout": stdout, "one_line": one_line}
-    call_command(
-        "migrate", manifest.app_label, release.head_migration, verbosity=verbosity, **options
-    )
+    connection = connections[database]
+    for app_label, name in manifest.heads(release.version):
+        call_command("migrate", app_label, name, verbosity=verbosity, **options)
+    gated = set(manifest.gated_apps)
     migrated_apps = MigrationLoader(None, ignore_no_migrations=True).migrated_apps
     for config in apps.get_app_configs():
-        if config.label != manifest.app_label and config.label in migrated_apps:
+        if config.label not in gated and config.label in migrated_apps:
             call_command("migrate", config.label, verbosity=max(verbosity - 1, 0), **options)
+    if RECORD_TABLE in connection.introspection.table_names():
+        record_release(release.version, connection)
     return release.version

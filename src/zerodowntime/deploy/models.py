@@ -29,3 +29,20 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.release} pid {self.pid}@{self.host}"
+
+
+class DatabaseRelease(models.Model):
+    """One move of the database to a release, written by ``zdt migrate`` / ``zdt upgrade``."""
+
+    release = models.CharField(max_length=255)
+    recorded_at = models.DateTimeField()
+    # Who moved it: user@host, the process id and its command line.
+    by = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    command = models.TextField()
+
+    class Meta:
+        db_table = "zdt_database_release"
+
+    def __str__(self) -> str:
+        return f"{self.release} at {self.recorded_at:%Y-%m-%d %H:%M:%S} by {self.by}"

@@ -1,10 +1,17 @@
-"""The release manifest: which releases exist, in order, and the migration each one needs."""
+"""The release manifest: which releases exist, in order, and the migrations each one needs.
+
+A manifest comes from a source (:mod:`zerodowntime.deploy.release_sources`): a project's own
+``ReleaseManifest`` of frozen folders (``ZDT_RELEASE_MANIFEST``), or its git refs
+(``ZDT_RELEASES_FROM_GIT``), whose releases know the head migrations of every project app.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
+
+Head = tuple[str, str]  # (app label, migration name)
 
 
 class ReleaseError(ValueError):
@@ -13,11 +20,18 @@ class ReleaseError(ValueError):
 
 @dataclass(frozen=True)
 class Release:
-    """A deployable version of a service: its code package and its head migration."""
+    """A deployable version of a service.
+
+    A folder release names its code package and the head migration of the manifest's app; a
+    git release names its ref and commit and the head migrations of every project app.
+    """
 
     version: str
-    package: str
-    head_migration: str
+    package: str = ""
+    head_migration: str = ""
+    heads: tuple[Head, ...] = ()
+    ref: str = ""
+    commit: str = ""
 
     def module(self, name: str) -> ModuleType:
         """Import and return ``<package>.<name>`` (e.g. ``models`` or ``api``)."""
@@ -26,10 +40,15 @@ class Release:
 
 @dataclass(frozen=True)
 class ReleaseManifest:
-    """The ordered releases of one Django app whose migrations form a single chain."""
+    """The ordered releases of a project and the apps whose migrations they gate.
+
+    ``app_label`` is the one app of a folder manifest (its releases name ``head_migration``);
+    a manifest read from git leaves it empty and lists every project app in ``apps``.
+    """
 
     app_label: str
     releases: tuple[Release, ...]
+    apps: tuple[str, ...] = ()
 
     @property
     def versions(self) -> list[str]:
@@ -40,6 +59,11 @@ class ReleaseManifest:
     def newest(self) -> Release:
         """Return the newest release."""
         return self.releases[-1]
+
+    @property
+    def gated_apps(self) -> tuple[str, ...]:
+        """Return the apps whose migrations stop at a release's heads."""
+        return self.apps or (self.app_label,)
 
     def get(self, version: str) -> Release:
         """Return the release named ``version`` or raise :class:`ReleaseError`."""
@@ -53,3 +77,10 @@ class ReleaseManifest:
     def index(self, version: str) -> int:
         """Return the position of ``version`` in the release order."""
         return self.releases.index(self.get(version))
+
+    def heads(self, version: str) -> tuple[Head, ...]:
+        """Return the head migrations of every gated app at ``version`` (none: no migration)."""
+        release = self.get(version)
+        if release.heads or not release.head_migration:
+            return release.heads
+        return ((self.app_label, release.head_migration),)

@@ -75,12 +75,12 @@ def _count(connection: BaseDatabaseWrapper, table: str, columns: list[str]) -> l
 def plan_rollback(
     manifest: ReleaseManifest, target: str, connection: BaseDatabaseWrapper | None = None
 ) -> RollbackPlan:
-    """Return what migrating the release app back to ``target``'s head would unapply and drop."""
+    """Return what migrating the gated apps back to ``target``'s heads would unapply and drop."""
     connection = connection or default_connection
     executor = MigrationExecutor(connection)
     loader = executor.loader
-    head = (manifest.app_label, manifest.get(target).head_migration)
-    steps = [(m, backwards) for m, backwards in executor.migration_plan([head]) if backwards]
+    heads = list(manifest.heads(target))
+    steps = [(m, backwards) for m, backwards in executor.migration_plan(heads) if backwards]
     if not steps:
         return RollbackPlan(target, (), ())
     unapplied = tuple(

@@ -13,18 +13,24 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
 from tests.zerodowntime.adoption.doc_steps import apply_file, read_steps
 from tests.zerodowntime.adoption.sample_project import write_sample_project
+from tests.zerodowntime.child_project import (
+    Run,
+    admin,
+    database_env,
+    database_url,
+    query,
+    shell,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 PAGE = REPOSITORY / "docs" / "adopting.md"
@@ -32,17 +38,6 @@ PROJECT_PINS = ["Django==6.1.3", "psycopg==3.2.12", "psycopg-binary==3.2.12"]
 DATABASE = "zdt_adoption"
 LOCK_TIMEOUT = "300ms"  # what the page's migrate step sets
 ROWS = 2_000
-
-
-@dataclass
-class Run:
-    """What one command of the page printed."""
-
-    command: str
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
 
 
 @dataclass
@@ -89,23 +84,6 @@ def _python312() -> str:
     pytest.fail("no Python 3.12 found: install one or name it in ZDT_TEST_PYTHON")
 
 
-def _database_env() -> dict[str, str]:
-    """Return the sample project's own ``DB_*`` variables for the session's PostgreSQL."""
-    url = urlsplit(os.environ["DATABASE_URL"])
-    return {
-        "DB_NAME": DATABASE,
-        "DB_HOST": url.hostname or "127.0.0.1",
-        "DB_PORT": str(url.port or 5432),
-        "DB_USER": url.username or "postgres",
-        "DB_PASSWORD": url.password or "",
-    }
-
-
-def _admin(sql: str) -> None:
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _project_env(venv: Path, wheel_dir: Path, constraints: Path) -> dict[str, str]:
     """Return a clean environment: the project's variables, none of this repository's."""
     env = {
@@ -114,7 +92,7 @@ def _project_env(venv: Path, wheel_dir: Path, constraints: Path) -> dict[str, st
         if not key.startswith(("ZDT_", "DJANGO_", "PYTHON", "VIRTUAL_ENV", "PIP_"))
         and key not in {"DATABASE_URL", "REDIS_URL"}
     }
-    env.update(_database_env())
+    env.update(database_env(DATABASE))
     env.update(
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         VIRTUAL_ENV=str(venv),
@@ -125,14 +103,6 @@ def _project_env(venv: Path, wheel_dir: Path, constraints: Path) -> dict[str, st
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
     return env
-
-
-def _shell(command: str, cwd: Path, env: dict[str, str]) -> Run:
-    started = time.monotonic()
-    result = subprocess.run(
-        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
-    return Run(command, result.returncode, result.stdout, result.stderr, time.monotonic() - started)
 
 
 @pytest.fixture(scope="module")
@@ -160,15 +130,15 @@ def adoption(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adoption]:
     env = _project_env(venv, wheel_dir, constraints)
     adopted = Adoption(project, venv, wheel, env)
     # The project as it was: its pinned Django, its database, migrated by Django, with data.
-    _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{DATABASE}"')
+    admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{DATABASE}"')
     for command in (
         "pip install --quiet " + " ".join(f"'{pin}'" for pin in PROJECT_PINS),
         "python manage.py migrate",
     ):
-        run = _shell(command, project, env)
+        run = shell(command, project, env)
         assert run.returncode == 0, run.stderr[-2000:]
-    with psycopg.connect(_url(), autocommit=True) as conn:
+    with psycopg.connect(database_url(DATABASE), autocommit=True) as conn:
         conn.execute(
             "INSERT INTO shop_product (name, price)"
             " SELECT 'product ' || g, g / 100.0 FROM generate_series(1, %s) g",
@@ -180,21 +150,16 @@ def adoption(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adoption]:
                 apply_file(step, project)
                 continue
             for command in step.commands:
-                run = _shell(command, project, env)
+                run = shell(command, project, env)
                 adopted.runs.append(run)
                 print(f"{run.seconds:6.1f} s  exit {run.returncode}  {command}")
         yield adopted
     finally:
-        _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-def _url() -> str:
-    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}").geturl()
+        admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _query(sql: str) -> list[tuple[object, ...]]:
-    with psycopg.connect(_url()) as conn:
-        return conn.execute(sql).fetchall()
+    return query(DATABASE, sql)
 
 
 def test_every_command_of_the_page_succeeds(adoption: Adoption) -> None:

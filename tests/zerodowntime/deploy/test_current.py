@@ -10,8 +10,10 @@ from zerodowntime.deploy.current import current_release, release_of
 
 
 def test_release_of_is_the_newest_release_with_its_head_applied() -> None:
-    assert release_of(FAKE, {"0001_initial"}) == "0.1.0"
-    assert release_of(FAKE, {"0001_initial", "0002_not_written"}) == "0.1.1"
+    assert release_of(FAKE, {("product", "0001_initial")}) == "0.1.0"
+    both = {("product", "0001_initial"), ("product", "0002_not_written")}
+    assert release_of(FAKE, both) == "0.1.1"
+    assert release_of(FAKE, {("other", "0002_not_written")}) is None
     assert release_of(FAKE, set()) is None
 
 

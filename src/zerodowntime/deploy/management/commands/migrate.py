@@ -1,9 +1,10 @@
-"""``manage.py migrate`` that stops the release app at the running release's head.
+"""``manage.py migrate`` that stops the gated apps at the running release's heads.
 
 A process runs one release (``ZDT_RELEASE``). Without an app label, ``migrate`` brings
-the release app to that release's head migration rather than to the newest one, so a process of
+the gated apps to that release's head migrations rather than to the newest ones, so a process of
 an older release (or its test database) never gets a schema from the future. With an app label,
-or when the running release is the newest, it is Django's ``migrate`` unchanged.
+when the running release is the newest of a folder manifest, or in a project whose releases are
+git refs and that names no ``ZDT_RELEASE``, it is Django's ``migrate`` unchanged.
 """
 
 from __future__ import annotations
@@ -42,11 +43,14 @@ class Command(DjangoMigrateCommand):
         self.recording = ExitStack()
         if self.one_line:
             options["verbosity"] = 0
-        if conf.get().release_manifest is None:  # a project without releases: Django's migrate
+        if not conf.has_releases():  # a project without releases: Django's migrate
             super().handle(*args, **options)
             return
-        release = conf.release()
-        if options.get("app_label") or release == conf.release_manifest().newest:
+        if conf.git_releases() is not None and conf.get().release is None:
+            super().handle(*args, **options)  # the code's own migrations, as Django would
+            return
+        release, folders = conf.release(), conf.git_releases() is None
+        if options.get("app_label") or (folders and release == conf.release_manifest().newest):
             super().handle(*args, **options)
             return
         migrate_to_release(

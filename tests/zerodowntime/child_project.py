@@ -1,0 +1,71 @@
+"""Drive a Django project that is not the catalog in child processes, on the session's server.
+
+Shared by the tests that build a project of their own (``adoption``, ``git_releases``): its
+settings read ``DB_*`` variables naming a database of the test session's PostgreSQL, and its
+commands run as shell lines in its folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+
+@dataclass
+class Run:
+    """What one command printed."""
+
+    command: str
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        """Return stdout and stderr together."""
+        return self.stdout + self.stderr
+
+
+def database_env(database: str) -> dict[str, str]:
+    """Return a project's own ``DB_*`` variables for ``database`` on the session's PostgreSQL."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return {
+        "DB_NAME": database,
+        "DB_HOST": url.hostname or "127.0.0.1",
+        "DB_PORT": str(url.port or 5432),
+        "DB_USER": url.username or "postgres",
+        "DB_PASSWORD": url.password or "",
+    }
+
+
+def database_url(database: str) -> str:
+    """Return the URL of ``database`` on the session's PostgreSQL."""
+    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database}").geturl()
+
+
+def admin(sql: str) -> None:
+    """Run ``sql`` on the session's server, outside a transaction (CREATE/DROP DATABASE)."""
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def query(database: str, sql: str) -> list[tuple[object, ...]]:
+    """Return the rows of ``sql`` run on ``database``."""
+    with psycopg.connect(database_url(database)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def shell(command: str, cwd: Path, env: dict[str, str]) -> Run:
+    """Run ``command`` with bash in ``cwd`` and return what it printed."""
+    started = time.monotonic()
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    return Run(command, result.returncode, result.stdout, result.stderr, time.monotonic() - started)
