@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from zerodowntime.background.base import Backfill
+    from zerodowntime.deploy.git_releases import GitReleases
     from zerodowntime.deploy.releases import Release, ReleaseManifest
     from zerodowntime.rehearsal.scenario import Scenario
 
@@ -67,6 +68,19 @@ class ToolkitSettings:
     )
     release: str | None = _setting(
         None, "the release this process runs (unset: the newest of the manifest)", env=True
+    )
+    releases_from_git: tuple[str, ...] = _setting(
+        (),
+        "the project's releases as git refs, oldest first: tag patterns such as `v*` (their"
+        " tags sorted by version) or names of tags, branches or commits; used when"
+        " `ZDT_RELEASE_MANIFEST` is unset (see docs/adopting.md)",
+        env=True,
+        example="v*",
+    )
+    git_repository: str | None = _setting(
+        None,
+        "folder of the project's git repository (unset: the one holding the current folder)",
+        env=True,
     )
     heartbeat_interval: float = _setting(
         2.0, "seconds between two heartbeats of an app server or worker (`zdt status`)"
@@ -350,6 +364,8 @@ def reload() -> None:
     global _current
     _current = None
     _imported.cache_clear()
+    _git_releases.cache_clear()
+    _git_manifest.cache_clear()
 
 
 def _on_setting_changed(*, setting: str, **_: Any) -> None:
@@ -419,10 +435,70 @@ def _load(field_name: str, kind: type, *, path: str | None = None, subclass: boo
     return value
 
 
+def has_releases() -> bool:
+    """Return True when the project declares its releases (a manifest or git refs)."""
+    return get().release_manifest is not None or bool(get().releases_from_git)
+
+
+@cache
+def _git_releases(specs: tuple[str, ...], repository: str | None) -> GitReleases:
+    from pathlib import Path
+
+    from django.apps import apps
+
+    from zerodowntime.deploy.git_releases import GitReleases, repository_root
+    from zerodowntime.project_apps import project_app_labels
+
+    repo = repository_root(Path(repository) if repository else Path.cwd())
+    folders = {}
+    for label in project_app_labels():
+        folder = Path(apps.get_app_config(label).path).resolve() / "migrations"
+        if folder.is_relative_to(repo):
+            folders[label] = folder.relative_to(repo).as_posix()
+    here = Path.cwd().resolve()
+    project = here.relative_to(repo).as_posix() if here.is_relative_to(repo) else "."
+    return GitReleases(repo, specs, folders, project)
+
+
+def git_source() -> GitReleases:
+    """Return the project's git repository as a source of releases (Django must be set up)."""
+    from zerodowntime.deploy.git_releases import GitError
+
+    settings = get()
+    try:
+        return _git_releases(settings.releases_from_git, settings.git_repository)
+    except GitError as exc:
+        raise ImproperlyConfigured(str(exc)) from exc
+
+
+def git_releases() -> GitReleases | None:
+    """Return the project's releases in git (``ZDT_RELEASES_FROM_GIT``), None without them."""
+    settings = get()
+    if settings.release_manifest is not None or not settings.releases_from_git:
+        return None
+    return git_source()
+
+
+@cache
+def _git_manifest(source: GitReleases) -> ReleaseManifest:
+    return source.manifest()
+
+
 def release_manifest() -> ReleaseManifest:
-    """Return the project's release manifest (setting ``ZDT_RELEASE_MANIFEST``)."""
+    """Return the project's release manifest.
+
+    It is ``ZDT_RELEASE_MANIFEST``'s, else the one read from the git refs of
+    ``ZDT_RELEASES_FROM_GIT`` (read once per process).
+    """
+    from zerodowntime.deploy.git_releases import GitError
     from zerodowntime.deploy.releases import ReleaseManifest
 
+    source = git_releases()
+    if source is not None:
+        try:
+            return _git_manifest(source)
+        except GitError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
     manifest: ReleaseManifest = _load("release_manifest", ReleaseManifest)
     return manifest
 
@@ -446,7 +522,7 @@ def release_version() -> str:
     Without ``ZDT_RELEASE_MANIFEST`` this is ``ZDT_RELEASE`` as given, so the health views and
     the release header work in a project that has no manifest yet.
     """
-    if get().release_manifest is None:
+    if not has_releases():
         return get().release or ""
     return release().version
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zerodowntime.checks.baseline import Baseline, apply_baseline, baseline_at, default_since
 from zerodowntime.checks.compat import check_compatibility
 from zerodowntime.checks.facts import ChainCapture, ReleaseFacts
 from zerodowntime.checks.findings import Finding, Severity, apply_silences
@@ -35,6 +36,8 @@ class Report:
     releases: list[str]
     migrations: list[str]
     snapshots_written: list[str] = field(default_factory=list)
+    since: str | None = None  # the baseline's ref: older migrations only inform
+    baseline: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -52,6 +55,8 @@ class Report:
             "releases": self.releases,
             "migrations": self.migrations,
             "snapshots_written": self.snapshots_written,
+            "since": self.since,
+            "baseline": self.baseline,
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
@@ -121,9 +126,12 @@ def gather(releases: list[str], workdir: Path) -> tuple[ChainCapture, dict[str, 
 
 
 def evaluate(
-    chain: ChainCapture, facts: dict[str, ReleaseFacts], snapshot_dir: Path | None
+    chain: ChainCapture,
+    facts: dict[str, ReleaseFacts],
+    snapshot_dir: Path | None,
+    baseline: Baseline | None = None,
 ) -> list[Finding]:
-    """Return every finding for the gathered facts, silences applied."""
+    """Return every finding for the gathered facts, silences and the baseline applied."""
     findings = lint_migrations(chain.migrations)
     if chain.failure:
         findings.append(failure_finding(chain.failure))
@@ -134,14 +142,28 @@ def evaluate(
 
         findings += check_graphql(sdls, snapshot_dir)  # type: ignore[arg-type]
     silences = {migration.key: migration.silences for migration in chain.migrations}
-    return apply_silences(findings, silences)
+    return apply_baseline(apply_silences(findings, silences), baseline)
 
 
-def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = False) -> Report:
-    """Run every check on the configured project (Django must be set up) and return a report."""
+def run_checks(
+    *,
+    snapshot_dir: Path | None = None,
+    update_snapshots: bool = False,
+    since: str | None = None,
+    everything: bool = False,
+) -> Report:
+    """Run every check on the configured project (Django must be set up) and return a report.
+
+    Only the migrations added since ``since`` (default: :func:`default_since`) can fail;
+    ``everything`` lints them all.
+    """
     from zerodowntime import conf
 
+    # Each folder release's code is inspected in a child; git releases are only named.
     versions = conf.release_manifest().versions if conf.get().release_manifest else []
+    named = conf.release_manifest().versions if conf.has_releases() else []
+    ref = None if everything else since or default_since()
+    baseline = baseline_at(ref) if ref else None
     with tempfile.TemporaryDirectory(prefix="zdt-check-") as tmp:
         chain, facts = gather(versions, Path(tmp))
     written: list[str] = []
@@ -151,10 +173,12 @@ def run_checks(*, snapshot_dir: Path | None = None, update_snapshots: bool = Fal
         sdls = {v: f.sdl for v, f in facts.items() if f.sdl is not None}
         written = [str(path) for path in write_snapshots(sdls, snapshot_dir)]
     return Report(
-        findings=evaluate(chain, facts, snapshot_dir),
-        releases=list(versions),
+        findings=evaluate(chain, facts, snapshot_dir, baseline),
+        releases=list(named),
         migrations=[migration.key for migration in chain.migrations],
         snapshots_written=written,
+        since=ref,
+        baseline=[m.key for m in chain.migrations if baseline and baseline.holds(m.key)],
     )
 
 
