@@ -41,9 +41,10 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)
 def _validate(
-    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+    schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
-    return validate_document(schema, document, rules)
+    """Validate the (cached) document of ``query``: keyed by its text, hashed once."""
+    return validate_document(schema, _parse(query, max_tokens), rules)
 
 
 def _coded(error: GraphQLError, code: ErrorCode) -> GraphQLError:
@@ -90,7 +91,8 @@ class OperationGuard(SchemaExtension):
     """Limit, cache and time-box each operation; make mutations all-or-nothing."""
 
     def on_operation(self) -> Iterator[None]:
-        """Refuse introspection when it is switched off."""
+        """Start the request's clock; refuse introspection when it is switched off."""
+        self.deadline = SqlDeadline(limits().request_seconds)
         if not limits().introspection:
             context = self.execution_context
             context.validation_rules = (
@@ -126,8 +128,11 @@ class OperationGuard(SchemaExtension):
         except ApiError as exc:
             context.pre_execution_errors = [exc]
         else:
-            rules = tuple(context.validation_rules)
-            errors = _validate(context.schema._schema, document, rules)
+            rules, schema = tuple(context.validation_rules), context.schema._schema
+            if context.query is None:
+                errors = validate_document(schema, document, rules)
+            else:
+                errors = _validate(schema, context.query, current.max_tokens, rules)
             failed = ErrorCode.GRAPHQL_VALIDATION_FAILED
             context.pre_execution_errors = [_coded(error, failed) for error in errors]
         yield
@@ -135,7 +140,7 @@ class OperationGuard(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         """Run under the request's deadline; a mutation in one transaction."""
         context = self.execution_context
-        with connection.execute_wrapper(SqlDeadline(limits().request_seconds)):
+        with connection.execute_wrapper(self.deadline):
             if context.operation_type is not OperationType.MUTATION:
                 yield
             else:
