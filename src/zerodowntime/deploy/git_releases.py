@@ -146,8 +146,15 @@ class GitReleases:
         )
         return ReleaseManifest(app_label="", releases=releases, apps=tuple(self.folders))
 
-    def materialise(self, ref: str, into: Path) -> Path:
-        """Return the project's folder in a worktree of ``ref`` under ``into`` (kept, reused)."""
+    def materialise(self, ref: str, into: Path | None = None) -> Path:
+        """Return the project's folder in a worktree of ``ref`` under ``into`` (kept, reused).
+
+        ``into`` defaults to ``releases/`` in the state folder (``ZDT_STATE_DIR``).
+        """
+        if into is None:
+            from zerodowntime.services import state_dir
+
+            into = state_dir() / "releases"
         commit = self.commit(ref)
         worktree = into / ref.replace("/", "_")
         if worktree.exists():
