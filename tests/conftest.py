@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,8 +13,7 @@ from django.test import Client
 
 from catalog.tokens.services import token_create
 from zerodowntime.rehearsal.database import drop_database, recreate_database
-
-ZDT = [sys.executable, "-c", "from zerodowntime.cli.main import main; main()"]
+from zerodowntime.subprocesses import zdt_command
 
 
 class GraphQLClient:
@@ -76,7 +74,7 @@ def zdt(scratch_env: dict[str, str]) -> ZdtRun:
 
     def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [*ZDT, *args],
+            zdt_command(*args),
             env=scratch_env,
             stdin=subprocess.DEVNULL,
             capture_output=True,

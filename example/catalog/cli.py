@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 
@@ -22,6 +21,7 @@ from zerodowntime.project import (
     services_for_command,
     setup_django,
 )
+from zerodowntime.subprocesses import CommandFailed, run, zdt_command
 
 EXAMPLES = """\
 Try it in another shell (queries are public, mutations need the token); each call below has just
@@ -36,14 +36,11 @@ Inspect the table: `zdt psql` or `zdt schema`.  Stop with Ctrl-C.
 
 def _zdt(*args: str, env: dict[str, str], capture: bool = False) -> str:
     """Run ``zdt ARGS``; fail with its own error sentence (its stderr's last line)."""
-    command = [str(Path(sys.executable).parent / "zdt"), *args]
-    stdout = subprocess.PIPE if capture else None
-    result = subprocess.run(
-        command, env=env, check=False, stdout=stdout, stderr=subprocess.PIPE, text=True
-    )
-    if result.returncode != 0:
-        detail = (result.stderr or "").strip().splitlines()[-1:] or ["(no output)"]
-        raise click.ClickException(f"`zdt {' '.join(args)}`: {detail[0].removeprefix('Error: ')}")
+    try:
+        result = run(zdt_command(*args), env=env, pass_stdout=not capture)
+    except CommandFailed as exc:
+        detail = exc.tail(1).removeprefix("Error: ")
+        raise click.ClickException(f"`zdt {' '.join(args)}`: {detail}") from None
     sys.stderr.write(result.stderr)
     return result.stdout if capture else ""
 
@@ -98,9 +95,8 @@ def demo(release: str, rows: int, port: int, table: str, keep_services: bool) ->
             click.echo(f"Populating {missing:,} products...")
             _zdt("populate", "--amount", str(missing), "--release", release, env=env)
         token = _zdt("token", "--name", "demo", env=env, capture=True).strip()
-        zdt = str(Path(sys.executable).parent / "zdt")
         run_foreground(
-            [zdt, "serve", "--release", release, "--port", str(port)],
+            zdt_command("serve", "--release", release, "--port", str(port)),
             env,
             on_started=lambda server: _print_examples(server, release, port, token),
         )

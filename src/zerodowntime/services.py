@@ -21,6 +21,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from zerodowntime import conf
+from zerodowntime.subprocesses import CommandFailed, run
 from zerodowntime.waiting import WaitTimeout, wait_until
 
 DATABASE_NAME = "zdt"
@@ -190,18 +191,10 @@ class EmbeddedPostgres:
             parent.chmod(mode | 0o055)
 
     def _run(self, args: list[str], user: str | None, timeout: float = 60) -> str:
-        result = subprocess.run(
-            [str(self.bin_dir() / args[0]), *args[1:]],
-            capture_output=True,
-            text=True,
-            user=user,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ServiceError(
-                f"{args[0]} failed ({result.returncode}): {result.stderr.strip() or result.stdout}"
-            )
+        try:
+            result = run([str(self.bin_dir() / args[0]), *args[1:]], user=user, timeout=timeout)
+        except CommandFailed as exc:
+            raise ServiceError(f"{args[0]} failed ({exc.returncode}): {exc.tail()}") from None
         return result.stdout
 
     def is_running(self) -> bool:
@@ -342,32 +335,30 @@ class EmbeddedRedis:
     def start(self, port: int) -> None:
         """Start a daemonised server on 127.0.0.1:``port`` without persistence."""
         self.root.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [
-                str(self.binary()),
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                str(self.pid_file),
-                "--logfile",
-                str(self.root / "redis.log"),
-                "--dir",
-                str(self.root),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ServiceError(f"redis-server failed: {result.stderr.strip() or result.stdout}")
+        try:
+            run(
+                [
+                    str(self.binary()),
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--daemonize",
+                    "yes",
+                    "--pidfile",
+                    str(self.pid_file),
+                    "--logfile",
+                    str(self.root / "redis.log"),
+                    "--dir",
+                    str(self.root),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+            )
+        except CommandFailed as exc:
+            raise ServiceError(f"redis-server failed: {exc.tail()}") from None
         _wait_for_port(port, 15, "Redis")
 
     def stop(self) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.zerodowntime.deploy.conftest import ZDT, process_env  # noqa: F401  (fixture)
+from tests.zerodowntime.deploy.conftest import process_env  # noqa: F401  (fixture)
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import ZDT
 
 Serve = Callable[..., str]
 

@@ -16,8 +16,8 @@ import pytest
 
 from catalog.releases.manifest import MANIFEST
 from tests.catalog.shell_examples import assert_examples_worked, run_examples
-from tests.conftest import ZDT
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import ZDT
 
 PRINTED = "Stop with Ctrl-C"
 

@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 
 from tests.catalog.conftest import Serve
-from tests.zerodowntime.deploy.conftest import ZDT
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import ZDT
 
 
 @pytest.mark.timeout(90)

@@ -21,8 +21,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import ZDT, ZdtRun
+from tests.conftest import ZdtRun
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import ZDT
 
 BLOCKER_NAME = "stall-test-blocker"
 BLOCKER_QUERY = "SELECT count(*) FROM product_product"

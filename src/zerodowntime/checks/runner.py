@@ -22,6 +22,7 @@ from zerodowntime.checks.compat import check_compatibility
 from zerodowntime.checks.facts import ChainCapture, ReleaseFacts
 from zerodowntime.checks.findings import Finding, Severity, apply_silences
 from zerodowntime.checks.rules import failure_finding, lint_migrations
+from zerodowntime.subprocesses import CommandFailed, finish
 
 
 class CheckError(RuntimeError):
@@ -81,10 +82,12 @@ def _start(module: str, args: list[str], env: dict[str, str]) -> subprocess.Pope
 
 
 def _wait(process: subprocess.Popen[str], what: str, output: Path) -> dict[str, Any]:
-    _, stderr = process.communicate()
-    if process.returncode != 0 or not output.exists():
-        tail = " ".join(stderr.strip().splitlines()[-1:]) or f"exit code {process.returncode}"
-        raise CheckError(f"{what} failed: {tail}")
+    try:
+        finish(process)
+    except CommandFailed as exc:
+        raise CheckError(f"{what} failed: {exc.tail(1)}") from None
+    if not output.exists():
+        raise CheckError(f"{what} failed: it wrote no {output.name}")
     return json.loads(output.read_text())
 
 

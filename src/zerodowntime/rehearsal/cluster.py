@@ -11,7 +11,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +22,9 @@ import httpx
 
 from zerodowntime.rehearsal.traffic import Rotation
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import zdt_command
 from zerodowntime.waiting import WaitTimeout, wait_until
 
-ZDT = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
 EnvFor = Callable[[str, str], dict[str, str]]
 
 
@@ -119,7 +118,7 @@ class Cluster:
         env.setdefault("SECRET_KEY", self.secret_key)
         with log.open("wb") as handle:
             popen = subprocess.Popen(
-                [*ZDT, *args],
+                zdt_command(*args),
                 env=env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,

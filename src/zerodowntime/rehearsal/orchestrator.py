@@ -11,7 +11,7 @@ release and of the previous one (old clients) both send requests.
 from __future__ import annotations
 
 import os
-import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from zerodowntime.deploy.heartbeat import stale_after
 from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
-from zerodowntime.rehearsal.cluster import ZDT, Cluster
+from zerodowntime.rehearsal.cluster import Cluster
 from zerodowntime.rehearsal.database import recreate_database
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
@@ -46,6 +46,7 @@ from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
+from zerodowntime.subprocesses import CommandFailed, run, zdt_command
 
 OLD_CLIENT_WEIGHT = 0.5
 # The phase each action of the plan belongs to, and the detail its duration is added to.
@@ -203,19 +204,16 @@ class _Run:
 
     def command(self, release: str, args: Sequence[str], log_name: str) -> str:
         """Run ``zdt ARGS`` at ``release``; return its stdout or raise with its output."""
-        result = subprocess.run(
-            [*ZDT, *args],
-            env=self.env_for("migrate", release),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
         log = self.config.workdir / "logs" / f"{log_name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            result = run(zdt_command(*args), env=self.env_for("migrate", release))
+        except CommandFailed as exc:
+            log.write_text(exc.stdout + exc.stderr)
+            raise RehearsalError(
+                f"`zdt {' '.join(args)}` failed at {release}:\n{exc.tail()}"
+            ) from None
         log.write_text(result.stdout + result.stderr)
-        if result.returncode != 0:
-            tail = "\n".join((result.stderr or result.stdout).splitlines()[-15:])
-            raise RehearsalError(f"`zdt {' '.join(args)}` failed at {release}:\n{tail}")
         return result.stdout
 
     def migrate(self, release: str) -> str:
@@ -227,16 +225,10 @@ class _Run:
         """Run a Django management command at ``release`` (for the scenario's setup)."""
         code = "import sys, django; from django.core.management import call_command;"
         code += " django.setup(); call_command(*sys.argv[1:])"
-        result = subprocess.run(
-            [ZDT[0], "-c", code, *args],
-            env=self.env_for("setup", release),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            tail = "\n".join(result.stderr.splitlines()[-15:])
-            raise RehearsalError(f"`{' '.join(args)}` failed at {release}:\n{tail}")
+        try:
+            result = run([sys.executable, "-c", code, *args], env=self.env_for("setup", release))
+        except CommandFailed as exc:
+            raise RehearsalError(f"`{' '.join(args)}` failed at {release}:\n{exc.tail()}") from None
         return result.stdout
 
     def end_phase(self) -> None:

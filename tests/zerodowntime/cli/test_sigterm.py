@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ZDT
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import ZDT
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 from django.db import connection
 
 from zerodowntime.urls import with_database_name
-
-ZDT = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from tests.zerodowntime.deploy.conftest import ZDT
 from zerodowntime.deploy.heartbeat import Heartbeat, live_processes
 from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.services import free_port
+from zerodowntime.subprocesses import ZDT
 
 
 def _wait_for(predicate, timeout: float):  # type: ignore[no-untyped-def]
