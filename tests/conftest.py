@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from catalog.tokens.services import token_create
-from zerodowntime.rehearsal.database import drop_database, recreate_database
+from zerodowntime.scratch import scratch_database, with_database_name
 from zerodowntime.subprocesses import zdt_command
 
 
@@ -59,10 +59,10 @@ def scratch_env() -> Iterator[dict[str, str]]:
     """Return the environment of a `zdt` child process on an empty scratch database."""
     name = f"zdt_scratch_{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if k not in {"ZDT_RELEASE", "ZDT_PROCESS_ROLE"}}
-    env["DATABASE_URL"] = recreate_database(os.environ["DATABASE_URL"], name)
-    env["CATALOG_LOG_LEVEL"] = "WARNING"
-    yield env
-    drop_database(os.environ["DATABASE_URL"], name)
+    with scratch_database(os.environ["DATABASE_URL"], name):
+        env["DATABASE_URL"] = with_database_name(os.environ["DATABASE_URL"], name)
+        env["CATALOG_LOG_LEVEL"] = "WARNING"
+        yield env
 
 
 ZdtRun = Callable[..., subprocess.CompletedProcess[str]]

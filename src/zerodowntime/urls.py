@@ -22,9 +22,3 @@ def database_settings(url: str, *, engine: str) -> dict[str, Any]:
         "PORT": str(parts.port or ""),
         "OPTIONS": options,
     }
-
-
-def with_database_name(url: str, name: str) -> str:
-    """Return ``url`` pointing at database ``name`` instead."""
-    parts = urlsplit(url)
-    return parts._replace(path=f"/{name}").geturl()

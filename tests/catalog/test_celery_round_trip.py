@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from catalog.celery import app
-from zerodowntime.urls import with_database_name
+from zerodowntime.scratch import with_database_name
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,6 +22,7 @@ from zerodowntime.checks.compat import check_compatibility
 from zerodowntime.checks.facts import ChainCapture, ReleaseFacts
 from zerodowntime.checks.findings import Finding, Severity, apply_silences
 from zerodowntime.checks.rules import failure_finding, lint_migrations
+from zerodowntime.scratch import create_database, drop_database
 from zerodowntime.subprocesses import CommandFailed, finish
 
 
@@ -91,20 +92,12 @@ def _wait(process: subprocess.Popen[str], what: str, output: Path) -> dict[str, 
     return json.loads(output.read_text())
 
 
-def _scratch_database(action: str, name: str) -> None:
-    from django.db import connection
-
-    with connection._nodb_cursor() as cursor:
-        if action == "create":
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        else:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def gather(releases: list[str], workdir: Path) -> tuple[ChainCapture, dict[str, ReleaseFacts]]:
     """Return the captured chain and the facts of each of ``releases``, from child processes."""
+    from django.db import connection
+
     database = f"zdt_check_{uuid.uuid4().hex[:12]}"
-    _scratch_database("create", database)
+    create_database(connection, database)
     try:
         chain_file = workdir / "chain.json"
         capture = _start(
@@ -124,7 +117,7 @@ def gather(releases: list[str], workdir: Path) -> tuple[ChainCapture, dict[str, 
             for version, (process, out) in dumps.items()
         }
     finally:
-        _scratch_database("drop", database)
+        drop_database(connection, database)
     return chain, facts
 
 

@@ -30,7 +30,6 @@ from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import Cluster
-from zerodowntime.rehearsal.database import recreate_database
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
 from zerodowntime.rehearsal.integrity import run_checks
@@ -46,6 +45,7 @@ from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
+from zerodowntime.scratch import recreate_database
 from zerodowntime.subprocesses import CommandFailed, run, zdt_command
 
 OLD_CLIENT_WEIGHT = 0.5

@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from catalog.releases.manifest import MANIFEST
-from zerodowntime.urls import with_database_name
+from zerodowntime.scratch import scratch_database, with_database_name
 
 ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = MANIFEST.versions
@@ -34,12 +33,8 @@ def database_url() -> Iterator[str]:
 
     base = os.environ["DATABASE_URL"]
     name = f"compat_{uuid.uuid4().hex[:10]}"
-    admin = with_database_name(base, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield with_database_name(base, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(base, name):
+        yield with_database_name(base, name)
 
 
 def _env(database_url: str, release: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from zerodowntime.urls import with_database_name
+from zerodowntime.scratch import with_database_name
 
 REPO = Path(__file__).resolve().parents[3]
 SETTINGS = "tests.zerodowntime.background.worker_settings"

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from zerodowntime.cli.main import cli
-from zerodowntime.rehearsal.database import drop_database
+from zerodowntime.scratch import drop_database
 
 
 @pytest.mark.timeout(180)

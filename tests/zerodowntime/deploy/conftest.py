@@ -7,7 +7,7 @@ import os
 import pytest
 from django.db import connection
 
-from zerodowntime.urls import with_database_name
+from zerodowntime.scratch import with_database_name
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from zerodowntime.deploy.background_status import BackgroundProgress
-from zerodowntime.rehearsal.database import drop_database
 from zerodowntime.rehearsal.faults import KINDS, FaultPlan, backfills_finished_once
 from zerodowntime.rehearsal.orchestrator import RehearsalConfig, rehearse
 from zerodowntime.rehearsal.records import FaultRecord, RequestRecord
 from zerodowntime.rehearsal.records import in_fault_window as in_window
 from zerodowntime.rehearsal.report import verdict_of, write_report
 from zerodowntime.rehearsal.verdict import Targets
+from zerodowntime.scratch import drop_database
 
 DATABASE = "zdt_rehearsal_faults_test"
 

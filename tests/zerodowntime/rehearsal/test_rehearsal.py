@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from tests.zerodowntime.deploy.fake_manifest import MANIFEST as FAKE
 from zerodowntime.cli.main import cli
 from zerodowntime.deploy.releases import ReleaseError
-from zerodowntime.rehearsal.database import drop_database
 from zerodowntime.rehearsal.orchestrator import (
     RehearsalConfig,
     RehearsalError,
@@ -22,6 +21,7 @@ from zerodowntime.rehearsal.orchestrator import (
 )
 from zerodowntime.rehearsal.report import verdict_of, write_report
 from zerodowntime.rehearsal.verdict import Targets
+from zerodowntime.scratch import drop_database
 
 DATABASE = "zdt_rehearsal_test"
 

@@ -12,9 +12,9 @@ from tests.conftest import ZdtRun
 from tests.zerodowntime.deploy.recording import STEPS_FILE, RecordingDeployer, read_steps
 from zerodowntime.deploy.executor import Deployer
 from zerodowntime.deploy.plan import Action
-from zerodowntime.rehearsal.database import drop_database
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.orchestrator import RehearsalConfig, rehearse
+from zerodowntime.scratch import drop_database
 
 DATABASE = "zdt_same_steps_test"
 RECORDING = "tests.zerodowntime.deploy.recording.recording_manual"

@@ -1,0 +1,64 @@
+"""Create and drop scratch databases beside the others on the same PostgreSQL server.
+
+A server is named by the URL of any database on it (the statements run in its ``postgres``
+database) or by a Django connection (they run through its no-database cursor, so a project
+that configures its database without a URL works too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import psycopg
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+def with_database_name(url: str, name: str) -> str:
+    """Return ``url`` pointing at database ``name`` instead."""
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _execute(server: str | BaseDatabaseWrapper, statement: str) -> None:
+    """Run ``statement`` outside a transaction on the server, not in a database being dropped."""
+    if isinstance(server, str):
+        with psycopg.connect(with_database_name(server, "postgres"), autocommit=True) as conn:
+            conn.execute(statement.encode())
+    else:
+        with server._nodb_cursor() as cursor:
+            cursor.execute(statement)
+
+
+def drop_database(server: str | BaseDatabaseWrapper, name: str) -> None:
+    """Drop database ``name`` if it exists, ending its connections."""
+    _execute(server, f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)")
+
+
+def create_database(server: str | BaseDatabaseWrapper, name: str) -> None:
+    """Create database ``name`` empty, dropping a database of that name first."""
+    drop_database(server, name)
+    _execute(server, f"CREATE DATABASE {_quoted(name)}")
+
+
+def recreate_database(server_url: str, name: str) -> str:
+    """Drop database ``name`` if it exists, create it empty and return its URL."""
+    create_database(server_url, name)
+    return with_database_name(server_url, name)
+
+
+@contextmanager
+def scratch_database(server: str | BaseDatabaseWrapper, name: str) -> Iterator[str]:
+    """Create database ``name`` empty for the block and drop it afterwards; yield its name."""
+    create_database(server, name)
+    try:
+        yield name
+    finally:
+        drop_database(server, name)
