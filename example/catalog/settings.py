@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from catalog.releases.manifest import MANIFEST
 from zerodowntime.background.schedule import BEAT_SCHEDULE as BACKGROUND_BEAT_SCHEDULE
 from zerodowntime.deploy.releases import ReleaseError
 from zerodowntime.services import ServiceError, resolve_urls
-from zerodowntime.urls import database_settings
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -75,14 +75,21 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_settings(DATABASE_URL, engine="zerodowntime.db.backends.postgres")}
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
-# A persistent connection is checked before a request reuses it, so that a request after a
-# PostgreSQL restart gets a new connection instead of failing on the stale one.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        engine="zerodowntime.db.backends.postgres",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # A persistent connection is checked before a request reuses it, so that a request
+        # after a PostgreSQL restart gets a new connection instead of failing on the stale one.
+        conn_health_checks=True,
+    )
+}
 # A new connection gives up after this many seconds (libpq waits forever by default).
 CATALOG_CONNECT_TIMEOUT = int(os.environ.get("CATALOG_CONNECT_TIMEOUT", "2"))
-DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", CATALOG_CONNECT_TIMEOUT)
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", CATALOG_CONNECT_TIMEOUT
+)
 # App servers (`zdt serve` sets ZDT_PROCESS_ROLE=web) cancel any statement after this long;
 # migrations and background migrations set their own timeouts.
 CATALOG_STATEMENT_TIMEOUT_MS = int(os.environ.get("CATALOG_STATEMENT_TIMEOUT_MS", "5000"))
