@@ -41,6 +41,7 @@ from django.db.utils import OperationalError
 
 from zerodowntime import conf
 from zerodowntime.blockers import BlockerWatch, Connection, EndPolicy, describe_all, one_line
+from zerodowntime.retrying import backoff
 
 logger = logging.getLogger("zerodowntime.ddl")
 
@@ -109,8 +110,7 @@ class RetryPolicy:
 
     def delay(self, retry: int, rng: Callable[[], float] = random.random) -> float:
         """Return the pause before retry number ``retry`` (1-based): doubling, capped, jittered."""
-        nominal = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
-        return max(0.0, nominal * (1 + self.jitter * (2 * rng() - 1)))
+        return backoff(retry, base=self.base_delay, cap=self.max_delay, jitter=self.jitter, rng=rng)
 
 
 @dataclass

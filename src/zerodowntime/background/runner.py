@@ -26,6 +26,7 @@ from zerodowntime.background.records import ensure_record
 from zerodowntime.background.registry import get_backfill
 from zerodowntime.background.tuning import next_batch_size
 from zerodowntime.ddl import LOCK_NOT_AVAILABLE
+from zerodowntime.retrying import backoff, retry
 
 logger = logging.getLogger(__name__)
 
@@ -138,24 +139,25 @@ class BatchRunner:
 
     def _batch_with_retries(self) -> bool:
         """Run one batch, halving the batch size after a lock or statement timeout."""
-        for attempt in range(TIMEOUT_RETRIES + 1):
-            try:
-                return self._batch()
-            except OperationalError as exc:
-                sqlstate = getattr(exc.__cause__, "sqlstate", None)
-                if sqlstate not in RETRYABLE_SQLSTATES or attempt == TIMEOUT_RETRIES:
-                    raise
-                size = max(self.settings.background_min_batch_size, self.record.batch_size // 2)
-                logger.warning(
-                    "%s: batch after %s timed out (%s); retrying with %d rows",
-                    self.backfill.name,
-                    self.record.cursor,
-                    sqlstate,
-                    size,
-                )
-                self._update(batch_size=size)
-                time.sleep(0.1 * 2**attempt)
-        return False  # pragma: no cover - the loop returns or raises
+        return retry(
+            self._batch,
+            tries=TIMEOUT_RETRIES + 1,
+            retry_if=_timed_out,
+            pause=lambda number: backoff(number, base=0.1),
+            before_retry=self._halve_batch,
+        )
+
+    def _halve_batch(self, error: Exception, number: int) -> None:
+        """Halve the batch size (not below the minimum) after a timed-out batch."""
+        size = max(self.settings.background_min_batch_size, self.record.batch_size // 2)
+        logger.warning(
+            "%s: batch after %s timed out (%s); retrying with %d rows",
+            self.backfill.name,
+            self.record.cursor,
+            _sqlstate(error),
+            size,
+        )
+        self._update(batch_size=size)
 
     def _batch(self) -> bool:
         """Process the next pk range and advance the cursor atomically; False at the end."""
@@ -360,3 +362,13 @@ class BatchRunner:
             record.batch_size,
             record.rate or 0.0,
         )
+
+
+def _sqlstate(error: Exception) -> str | None:
+    """Return the SQLSTATE of a database error raised through Django."""
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def _timed_out(error: Exception) -> bool:
+    """Return True for a batch cancelled by its lock or statement timeout."""
+    return isinstance(error, OperationalError) and _sqlstate(error) in RETRYABLE_SQLSTATES
