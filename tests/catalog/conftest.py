@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from tests.zerodowntime.deploy.conftest import process_env  # noqa: F401  (fixture)
 from zerodowntime.services import free_port
 from zerodowntime.subprocesses import ZDT
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 Serve = Callable[..., str]
 
@@ -43,16 +43,26 @@ def serve(process_env: dict[str, str]) -> Iterator[Serve]:  # noqa: F811
         )
         servers.append(server)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/ready/", timeout=2).status_code == 200:
-                    return base
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        pytest.fail("the server did not become ready")
+        try:
+            wait_until(
+                lambda: answers(f"{base}/health/ready/"),
+                timeout=60,
+                interval=0.2,
+                what="the server did not become ready",
+            )
+        except WaitTimeout as exc:
+            pytest.fail(str(exc))
+        return base
 
     yield start
     for server in servers:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def answers(url: str) -> bool:
+    """Return True when ``url`` answers 200."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
