@@ -134,10 +134,10 @@ def test_the_request_deadline_stops_sql(settings) -> None:
 def test_a_cancelled_statement_is_a_timeout_and_writes_nothing() -> None:
     token = token_create(name="test")
     with connection.cursor() as cursor:
-        cursor.execute("SET statement_timeout = '1ms'")
+        cursor.execute("SET statement_timeout = '100ms'")
         cursor.execute(
             "CREATE OR REPLACE FUNCTION pg_temp.slow() RETURNS trigger LANGUAGE plpgsql"
-            " AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END $$"
+            " AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$"
         )
         cursor.execute(
             "CREATE TRIGGER slow BEFORE INSERT ON product_product"
