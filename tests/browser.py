@@ -12,12 +12,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import pytest
+
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 # Resolve every host name to nothing except 127.0.0.1: the page gets no network but the server.
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
@@ -146,13 +147,12 @@ class Page:
 
     def wait_for(self, expression: str, timeout: float = 30) -> Any:
         """Return the first truthy value of ``expression``, polled until ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"still false after {timeout:.0f} s: {expression}")
+        try:
+            return wait_until(
+                lambda: self.evaluate(expression), timeout=timeout, interval=0.2, what="still false"
+            )
+        except WaitTimeout as exc:
+            raise AssertionError(f"{exc}: {expression}") from None
 
     def close(self) -> None:
         """Stop chromium and remove its profile."""

@@ -21,9 +21,11 @@ import httpx
 import psycopg
 import pytest
 
+from tests.catalog.conftest import answers
 from tests.conftest import ZdtRun
 from zerodowntime.services import free_port
 from zerodowntime.subprocesses import ZDT
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 BLOCKER_NAME = "stall-test-blocker"
 BLOCKER_QUERY = "SELECT count(*) FROM product_product"
@@ -119,15 +121,15 @@ def served(zdt: ZdtRun, scratch_env: dict[str, str]) -> Iterator[tuple[str, str]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the app server did not answer /health/")
+        try:
+            wait_until(
+                lambda: answers(f"{base}/health/"),
+                timeout=60,
+                interval=0.2,
+                what="the app server did not answer /health/",
+            )
+        except WaitTimeout as exc:
+            pytest.fail(str(exc))
         with httpx.Client(base_url=base, timeout=30) as client:  # load every worker's code
             for query in [CREATE, READ] * 8:
                 client.post(

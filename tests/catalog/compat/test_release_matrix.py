@@ -7,10 +7,10 @@ Each test gets its own database in the session's PostgreSQL, walks it release by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +20,7 @@ import pytest
 
 from catalog.releases.manifest import MANIFEST
 from zerodowntime.scratch import scratch_database, with_database_name
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = MANIFEST.versions
@@ -110,9 +111,13 @@ def test_old_release_keeps_working_on_next_schema(
     stop, ready = tmp_path / "stop", tmp_path / "ready"
     plan = {"loop_until": str(stop), "ready_file": str(ready), "expect": []}
     during = start_client(database_url, old, plan)
-    deadline = time.monotonic() + 120
-    while not ready.exists() and during.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with contextlib.suppress(WaitTimeout):  # the assertion below says what went wrong
+        wait_until(
+            lambda: ready.exists() or during.poll() is not None,
+            timeout=120,
+            interval=0.05,
+            what="the old release did not start writing",
+        )
     assert ready.exists(), "the old release did not start writing"
     migrate(database_url, new)
     stop.touch()

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pathlib import Path
 from django.db import connection
 
 from zerodowntime.scratch import with_database_name
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 SETTINGS = "tests.zerodowntime.background.worker_settings"
@@ -88,9 +88,8 @@ def stop(worker: subprocess.Popen[bytes]) -> None:
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, log: Path) -> None:
     """Poll ``condition`` until it holds; fail with the worker's log after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
-            raise AssertionError(f"condition not met within {timeout} s; worker log:\n{tail}")
-        time.sleep(0.05)
+    try:
+        wait_until(condition, timeout=timeout, interval=0.05, what="condition not met")
+    except WaitTimeout as exc:
+        tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+        raise AssertionError(f"{exc}; worker log:\n{tail}") from None

@@ -7,6 +7,7 @@ SIGTERM, no process on the machine may still carry that directory in its environ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ import pytest
 
 from zerodowntime.services import free_port
 from zerodowntime.subprocesses import ZDT
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -46,13 +48,14 @@ def _listening(port: int) -> bool:
 
 
 def _wait(condition: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 150
-    while time.monotonic() < deadline:
+
+    def met() -> bool:
         if condition():
-            return
+            return True
         assert process.poll() is None, f"exited with {process.returncode} before {what}"
-        time.sleep(0.3)
-    raise AssertionError(f"no {what} after 150 s")
+        return False
+
+    wait_until(met, timeout=150, interval=0.3, what=f"no {what}")
 
 
 def _healthy(port: int) -> Callable[[], bool]:
@@ -101,9 +104,8 @@ def test_sigterm_leaves_nothing_running(tmp_path: Path, command: str) -> None:
         assert len(_holders(state)) >= 3  # the command, its child, PostgreSQL and Redis
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=90)
-        deadline = time.monotonic() + 10
-        while _holders(state) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        with contextlib.suppress(WaitTimeout):
+            wait_until(lambda: not _holders(state), timeout=10, interval=0.2, what="still held")
         assert _holders(state) == [], log.read_text(errors="replace")[-3000:]
         assert not _listening(port)
         assert not list(state.glob("celerybeat-schedule-*"))

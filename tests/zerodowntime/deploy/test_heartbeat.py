@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,16 +16,7 @@ from zerodowntime.deploy.heartbeat import Heartbeat, live_processes
 from zerodowntime.deploy.models import ProcessHeartbeat
 from zerodowntime.services import free_port
 from zerodowntime.subprocesses import ZDT
-
-
-def _wait_for(predicate, timeout: float):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
+from zerodowntime.waiting import wait_until
 
 
 def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
@@ -40,7 +30,12 @@ def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
         stderr=subprocess.PIPE,
     )
     try:
-        rows = _wait_for(lambda: list(ProcessHeartbeat.objects.filter(port=port)), 30)
+        rows = wait_until(
+            lambda: list(ProcessHeartbeat.objects.filter(port=port)),
+            timeout=30,
+            interval=0.2,
+            what="zdt serve registered no heartbeat",
+        )
         assert len(rows) == 1, server.stderr
         row = rows[0]
         assert (row.role, row.release) == ("web", release)
@@ -48,11 +43,12 @@ def test_zdt_serve_registers_a_heartbeat_and_removes_it_on_exit(
         master_stat = Path(f"/proc/{row.parent_pid}/stat").read_text()
         assert int(master_stat.rsplit(")", 1)[1].split()[1]) == server.pid
         first_seen = row.last_seen
-        row = _wait_for(
+        row = wait_until(
             lambda: ProcessHeartbeat.objects.filter(port=port, last_seen__gt=first_seen).first(),
-            5,
+            timeout=5,
+            interval=0.2,
+            what="the heartbeat was not refreshed",
         )
-        assert row is not None, "the heartbeat was not refreshed"
         assert [p.pid for p in live_processes()] == [row.pid]
         response = httpx.get(f"http://127.0.0.1:{port}/health/", timeout=10)
         assert response.json() == {"status": "ok", "release": release}

@@ -9,7 +9,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from django.test import override_settings
 from tests.conftest import ZdtRun
 from zerodowntime.cli.main import cli
 from zerodowntime.deploy.plan import Action
+from zerodowntime.waiting import WaitTimeout, wait_until
 
 FAKE = "tests.zerodowntime.deploy.fake_manifest.MANIFEST"  # the test database is at its 0.1.0
 SLEEPER = f"{shlex.quote(sys.executable)} -c 'import time; time.sleep(300)'"
@@ -167,9 +167,8 @@ def _stop(pid: int) -> None:
     """Stop a `zdt worker` the way systemd would: SIGTERM, then SIGKILL after 30 s."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        with contextlib.suppress(WaitTimeout):
+            wait_until(lambda: not _alive(pid), timeout=30, interval=0.2, what="still running")
         os.kill(pid, signal.SIGKILL)
 
 
