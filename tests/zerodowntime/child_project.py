@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from zerodowntime.scratch import with_database_name
+
 
 @dataclass
 class Run:
@@ -47,13 +49,7 @@ def database_env(database: str) -> dict[str, str]:
 
 def database_url(database: str) -> str:
     """Return the URL of ``database`` on the session's PostgreSQL."""
-    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database}").geturl()
-
-
-def admin(sql: str) -> None:
-    """Run ``sql`` on the session's server, outside a transaction (CREATE/DROP DATABASE)."""
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(sql)
+    return with_database_name(os.environ["DATABASE_URL"], database)
 
 
 def query(database: str, sql: str) -> list[tuple[object, ...]]:

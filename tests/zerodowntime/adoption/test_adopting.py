@@ -25,12 +25,12 @@ from tests.zerodowntime.adoption.doc_steps import apply_file, read_steps
 from tests.zerodowntime.adoption.sample_project import write_sample_project
 from tests.zerodowntime.child_project import (
     Run,
-    admin,
     database_env,
     database_url,
     query,
     shell,
 )
+from zerodowntime.scratch import create_database, drop_database
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 PAGE = REPOSITORY / "docs" / "adopting.md"
@@ -130,8 +130,7 @@ def adoption(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adoption]:
     env = _project_env(venv, wheel_dir, constraints)
     adopted = Adoption(project, venv, wheel, env)
     # The project as it was: its pinned Django, its database, migrated by Django, with data.
-    admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{DATABASE}"')
+    create_database(os.environ["DATABASE_URL"], DATABASE)
     for command in (
         "pip install --quiet " + " ".join(f"'{pin}'" for pin in PROJECT_PINS),
         "python manage.py migrate",
@@ -155,7 +154,7 @@ def adoption(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adoption]:
                 print(f"{run.seconds:6.1f} s  exit {run.returncode}  {command}")
         yield adopted
     finally:
-        admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        drop_database(os.environ["DATABASE_URL"], DATABASE)
 
 
 def _query(sql: str) -> list[tuple[object, ...]]:
