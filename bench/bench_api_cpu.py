@@ -21,7 +21,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,8 +28,9 @@ from pathlib import Path
 import httpx
 from benchlib import embedded_services, machine
 
+from zerodowntime.subprocesses import ZDT
+
 ROOT = Path(__file__).resolve().parent.parent
-ZDT = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
 TICKS = os.sysconf("SC_CLK_TCK")
 READ = "query($id: ID!) { product(id: $id) { id name slug description createdAt } }"
 CREATE = "mutation($n: String!) { productCreate(name: $n) { product { id slug } } }"

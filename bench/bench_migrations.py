@@ -35,7 +35,6 @@ import os
 import secrets
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +45,8 @@ from pathlib import Path
 import httpx
 import psycopg
 from benchlib import embedded_services, machine
+
+from zerodowntime.subprocesses import ZDT, zdt_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "product_product"
@@ -69,7 +70,7 @@ def zdt(env: dict[str, str], *args: str, release: str) -> float:
     """Run ``zdt ARGS`` at ``release``; return its wall time in seconds."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "from zerodowntime.cli import main; main()", *args],
+        zdt_command(*args),
         env=dict(env, ZDT_RELEASE=release),
         cwd=ROOT,
         check=True,
@@ -165,9 +166,7 @@ def run_backfill(env: dict[str, str], name: str) -> float:
     started = time.perf_counter()
     subprocess.run(
         [
-            sys.executable,
-            "-c",
-            "from zerodowntime.cli import main; main()",
+            *ZDT,
             "backfills",
             "run",
             name,
@@ -227,7 +226,7 @@ def create_latencies(env: dict[str, str], requests: int) -> list[float]:
 
     port = free_port()
     token = subprocess.run(
-        [sys.executable, "-c", "from zerodowntime.cli import main; main()", "token"],
+        zdt_command("token"),
         env=env,
         cwd=ROOT,
         check=True,
@@ -236,9 +235,7 @@ def create_latencies(env: dict[str, str], requests: int) -> list[float]:
     ).stdout.strip()
     server = subprocess.Popen(
         [
-            sys.executable,
-            "-c",
-            "from zerodowntime.cli import main; main()",
+            *ZDT,
             "serve",
             "--port",
             str(port),

@@ -34,6 +34,8 @@ import psycopg
 from benchlib import embedded_services, machine
 from psycopg import sql
 
+from zerodowntime.subprocesses import zdt_command
+
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = "0.1.0"
 TABLE = "product_product"
@@ -62,11 +64,6 @@ def database(keep_env: bool) -> Iterator[dict[str, str]]:
         return
     with embedded_services() as urls:
         yield {**env, **urls}
-
-
-def zdt_command() -> list[str]:
-    """Return the argv prefix that runs ``zdt`` with this interpreter."""
-    return [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
 
 
 def prepare(conn: psycopg.Connection) -> None:
@@ -132,7 +129,7 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()[0]:.2f} (1 min)")
     with database(keep_env=given) as env, tempfile.TemporaryDirectory() as scratch:
         migrate = subprocess.run(
-            [*zdt_command(), "migrate", "--release", RELEASE],
+            zdt_command("migrate", "--release", RELEASE),
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from benchlib import embedded_services
+
+from zerodowntime.subprocesses import ZDT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ def main() -> None:
     with embedded_services() as urls:
         env = dict(os.environ, **urls, ZDT_LOG_LEVEL="WARNING")
         env["DJANGO_SETTINGS_MODULE"] = "catalog.settings"
-        zdt = [sys.executable, "-c", "from zerodowntime.cli import main; main()"]
+        zdt = ZDT
         quiet = {"check": True, "cwd": ROOT, "stdout": subprocess.DEVNULL}
         subprocess.run([*zdt, "migrate", "--release", "0.1.0"], env=env, **quiet)
         subprocess.run(
