@@ -13,7 +13,7 @@ import sys
 import click
 
 from zerodowntime.cli.errors import friendly
-from zerodowntime.cli.foreground import run_foreground, sigterm_as_interrupt
+from zerodowntime.cli.foreground import STOP_TIMEOUT, run_foreground, sigterm_as_interrupt
 from zerodowntime.cli.processes import RELEASE_OPTION
 from zerodowntime.project import (
     process_environment,
@@ -99,6 +99,8 @@ def demo(release: str, rows: int, port: int, table: str, keep_services: bool) ->
             zdt_command("serve", "--release", release, "--port", str(port)),
             env,
             on_started=lambda server: _print_examples(server, release, port, token),
+            # Longer than `zdt serve` gives gunicorn: killing it first would orphan gunicorn.
+            stop_timeout=2 * STOP_TIMEOUT,
         )
 
 

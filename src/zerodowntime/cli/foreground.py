@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
+STOP_TIMEOUT = 30.0  # seconds a child has to stop after SIGTERM before it is killed
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: the command unwinds as it does for Ctrl-C."""
@@ -53,7 +55,7 @@ def run_foreground(
     args: Sequence[str],
     env: dict[str, str],
     *,
-    stop_timeout: float = 30.0,
+    stop_timeout: float = STOP_TIMEOUT,
     on_started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> int:
     """Run ``args`` until it exits, or until Ctrl-C or SIGTERM stops it; return its exit code.
