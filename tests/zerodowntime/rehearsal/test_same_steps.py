@@ -20,7 +20,7 @@ DATABASE = "zdt_same_steps_test"
 RECORDING = "tests.zerodowntime.deploy.recording.recording_manual"
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)  # two app servers started three times: slow on a busy machine
 def test_a_recording_deployer_sees_the_same_steps_from_upgrade_and_rehearse(
     zdt: ZdtRun, scratch_env: dict[str, str], tmp_path: Path
 ) -> None:
