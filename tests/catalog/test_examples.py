@@ -33,7 +33,7 @@ def test_check_runs_the_examples_and_names_one_that_fails(live_server: Any, api_
     examples = build_examples(release_schema(settings.ZDT_RELEASE))
     check(examples, url=url, token=api_token)
     older = build_examples(release_schema(MANIFEST.versions[0]))
-    if settings.ZDT_RELEASE == MANIFEST.versions[-1]:
+    if MANIFEST.versions[-1] == settings.ZDT_RELEASE:
         with pytest.raises(ExampleError, match="the example 'create"):
             check(older, url=url, token=api_token)  # 0.1.0's `created` is gone in the newest
     with pytest.raises(ExampleError, match="the example 'create.*not valid"):

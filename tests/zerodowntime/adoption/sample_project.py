@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 FILES = {
-    "manage.py": '''\
+    "manage.py": """\
 import os
 import sys
 
@@ -19,9 +19,9 @@ if __name__ == "__main__":
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
-''',
+""",
     "mysite/__init__.py": "",
-    "mysite/settings.py": '''\
+    "mysite/settings.py": """\
 import os
 
 SECRET_KEY = "sample-project-key"
@@ -40,18 +40,18 @@ DATABASES = {
         "PORT": os.environ.get("DB_PORT", "5432"),
     }
 }
-''',
+""",
     "shop/__init__.py": "",
-    "shop/models.py": '''\
+    "shop/models.py": """\
 from django.db import models
 
 
 class Product(models.Model):
     name = models.CharField(max_length=100)
     price = models.DecimalField(max_digits=10, decimal_places=2)
-''',
+""",
     "shop/migrations/__init__.py": "",
-    "shop/migrations/0001_initial.py": '''\
+    "shop/migrations/0001_initial.py": """\
 from django.db import migrations, models
 
 
@@ -68,18 +68,18 @@ class Migration(migrations.Migration):
             ],
         ),
     ]
-''',
+""",
     "blog/__init__.py": "",
-    "blog/models.py": '''\
+    "blog/models.py": """\
 from django.db import models
 
 
 class Post(models.Model):
     title = models.CharField(max_length=200)
     product = models.ForeignKey("shop.Product", null=True, on_delete=models.SET_NULL)
-''',
+""",
     "blog/migrations/__init__.py": "",
-    "blog/migrations/0001_initial.py": '''\
+    "blog/migrations/0001_initial.py": """\
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
             ],
         ),
     ]
-''',
+""",
 }
 
 
