@@ -207,6 +207,12 @@ ENVIRONMENT = (
         pyproject="wsgi_application",
     ),
     EnvironmentVariable(
+        "ZDT_ASGI_APPLICATION",
+        None,
+        "the ASGI application `zdt serve --worker-class asgi` runs (`module:attribute`)",
+        pyproject="asgi_application",
+    ),
+    EnvironmentVariable(
         "ZDT_EMBEDDED",
         None,
         "`1`: `zdt` commands start the embedded PostgreSQL and Redis when no server is configured",

@@ -31,11 +31,23 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     conf.reload()
 
 
+@pytest.fixture(autouse=True)
+def read_again_afterwards() -> Iterator[None]:
+    """Forget the values read once the test's settings are restored (a deletion sends no signal)."""
+    yield
+    conf.reload()
+
+
 def unset(settings: Any, *names: str) -> None:
-    """Remove Django settings for the test (the ``settings`` fixture puts them back)."""
+    """Remove Django settings for the test (the ``settings`` fixture puts them back).
+
+    pytest-django deletes a setting without Django's ``setting_changed`` signal, so the values
+    are read again here.
+    """
     for name in names:
         if hasattr(django_settings, name):
             delattr(settings, name)
+    conf.reload()
 
 
 def declared_names() -> set[str]:
@@ -188,6 +200,17 @@ def test_the_system_check_reports_wrong_values_and_the_library_lock_timeout(
         "zerodowntime.E002",
         "zerodowntime.W002",
     ]
+
+
+def test_the_release_name_needs_no_manifest(
+    settings: Any, environment: pytest.MonkeyPatch
+) -> None:
+    assert conf.release_version() == conf.release().version
+    environment.delenv("ZDT_RELEASE", raising=False)
+    unset(settings, "ZDT_RELEASE_MANIFEST", "ZDT_RELEASE")
+    assert conf.release_version() == ""
+    settings.ZDT_RELEASE = "2024.11"
+    assert conf.release_version() == "2024.11"
 
 
 @pytest.mark.django_db(transaction=True)
