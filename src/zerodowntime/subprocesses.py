@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -47,8 +48,11 @@ def run(
     timeout: float | None = None,
     user: str | None = None,
     pass_stdout: bool = False,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``args`` to the end with its output captured as text (``pass_stdout``: stdout not).
+    """Run ``args`` (in folder ``cwd``) to the end with its output captured as text.
+
+    With ``pass_stdout``, its stdout is not captured.
 
     Return the finished process; raise :class:`CommandFailed`, which names the command and
     ends with its output's tail, when it exits non-zero.
@@ -61,6 +65,7 @@ def run(
         text=True,
         timeout=timeout,
         user=user,
+        cwd=cwd,
         check=False,
     )
     if result.returncode != 0:
