@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -178,6 +178,15 @@ class ToolkitSettings:
     )
     sdl_snapshot_dir: str | None = _setting(
         None, "folder of the committed GraphQL SDL of each release (unset: not compared)"
+    )
+    check_factories: str | None = _setting(
+        None,
+        "dotted path of a mapping of model label (`app_label.ModelName`) to a callable that"
+        " creates and returns a saved instance (a factory_boy factory, say): `zdt check --since`"
+        " runs the previous release's code with it instead of generated values; read in that"
+        " release's code (see docs/checks.md)",
+        env=True,
+        example="myproject.factories.CHECK_FACTORIES",
     )
     rehearsal_scenarios: str | None = _setting(
         None,
@@ -559,6 +568,26 @@ def rehearsal_scenario() -> Scenario:
 
     scenario: Scenario = _load("rehearsal_scenarios", Scenario)
     return scenario
+
+
+def check_factories() -> Mapping[str, Callable[[], Any]]:
+    """Return ``ZDT_CHECK_FACTORIES``' callables by model label (empty when unset)."""
+    path = get().check_factories
+    if path is None:
+        return {}
+    try:
+        factories = _imported(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"ZDT_CHECK_FACTORIES: cannot import {path!r} ({exc}); write the dotted path of a"
+            ' mapping of model label to factory, such as "myproject.factories.CHECK_FACTORIES"'
+        ) from exc
+    if not isinstance(factories, Mapping) or not all(map(callable, factories.values())):
+        raise ImproperlyConfigured(
+            f"ZDT_CHECK_FACTORIES: {path!r} is not a mapping of model label to a callable;"
+            ' write one, such as {"shop.Product": ProductFactory}'
+        )
+    return factories
 
 
 def background_migrations() -> dict[str, type[Backfill]]:
