@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
 from zerodowntime import conf
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 _INSTALLED_PACKAGES = {"site-packages", "dist-packages"}
 _TOOLKIT_PREFIX = "zerodowntime."
@@ -38,3 +42,14 @@ def project_app_labels() -> list[str]:
             continue
         labels.append(config.label)
     return labels
+
+
+def project_models() -> list[type[Model]]:
+    """Return the concrete, managed models of the project's apps (no proxy, no swapped model)."""
+    models: list[type[Model]] = []
+    for label in project_app_labels():
+        for model in apps.get_app_config(label).get_models():
+            meta = model._meta
+            if not (meta.proxy or meta.swapped or not meta.managed):
+                models.append(model)
+    return models
