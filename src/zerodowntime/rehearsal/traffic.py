@@ -3,26 +3,57 @@
 A server that stalls therefore shows up as latency (measured from each request's scheduled
 time), never as fewer requests. Requests are spread over the servers in rotation the way a
 round-robin load balancer would, and every one is recorded.
+
+Each request opens its own connection (httpcore's, no pool): a connection pool scans its
+queue on every request, so with a thousand requests in flight behind a stalled server the
+generator itself fell behind and measured its own delay (docs/design.md, §5).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
+import httpcore
 
 from zerodowntime.deploy.middleware import RELEASE_HEADER
 from zerodowntime.rehearsal.records import RequestRecord
 from zerodowntime.rehearsal.scenario import HttpCall, Operation, Outcome
 
 NO_SERVER = "no server in rotation"
+# What a refused, reset or garbled connection raises.
+TRANSPORT_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.TimeoutException,
+    OSError,
+)
+
+
+async def post(server: str, call: HttpCall) -> tuple[int, dict[str, str], bytes]:
+    """Send ``call`` to ``server`` (``host:port``) on a connection of its own; return the answer.
+
+    Returns the status, the headers (names in lower case) and the body.
+    """
+    host, port = server.rsplit(":", 1)
+    origin = httpcore.Origin(b"http", host.encode(), int(port))
+    headers = {"content-type": "application/json", "host": server, **call.headers}
+    async with httpcore.AsyncHTTPConnection(origin) as connection:
+        response = await connection.request(
+            "POST",
+            f"http://{server}{call.path}",
+            headers=list(headers.items()),
+            content=json.dumps(call.body).encode(),
+        )
+    answer = {name.decode().lower(): value.decode() for name, value in response.headers}
+    return response.status, answer, response.content
 
 
 class Rotation:
@@ -72,6 +103,21 @@ class Rotation:
             if server is not None:
                 return self._in_flight[server]
             return sum(self._in_flight.values())
+
+
+class TrafficView(Protocol):
+    """What the live progress reads from a traffic source while it runs."""
+
+    @property
+    def scheduled(self) -> int: ...
+
+    @property
+    def records(self) -> list[RequestRecord]: ...
+
+    @property
+    def failed(self) -> int: ...
+
+    def in_flight(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -124,6 +170,10 @@ class OpenLoopTraffic:
         """Return how many recorded requests failed so far."""
         return sum(1 for r in list(self.records) if not r.ok)
 
+    def in_flight(self) -> int:
+        """Return the requests in flight to every server."""
+        return self.rotation.in_flight()
+
     def start(self) -> None:
         """Start sending in a background thread."""
         self._thread = threading.Thread(
@@ -149,23 +199,21 @@ class OpenLoopTraffic:
         return None
 
     async def _run(self) -> None:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
-        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
-            pending: set[asyncio.Task[None]] = set()
-            first = self.clock()
-            while not self._stop.is_set():
-                due = first + self.scheduled / self.rate
-                delay = due - self.clock()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                self.scheduled += 1
-                task = asyncio.create_task(self._send(client, due, self.phase))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-            if pending:
-                await asyncio.wait(pending, timeout=self.timeout + 1)
+        pending: set[asyncio.Task[None]] = set()
+        first = self.clock()
+        while not self._stop.is_set():
+            due = first + self.scheduled / self.rate
+            delay = due - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.scheduled += 1
+            task = asyncio.create_task(self._send(due, self.phase))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        if pending:
+            await asyncio.wait(pending, timeout=self.timeout + 1)
 
-    async def _send(self, client: httpx.AsyncClient, due: float, phase: str) -> None:
+    async def _send(self, due: float, phase: str) -> None:
         chosen = self._choose()
         started = self.clock()
         if chosen is None:
@@ -177,16 +225,17 @@ class OpenLoopTraffic:
             outcome = Outcome(False, NO_SERVER)
         else:
             try:
-                response = await client.post(
-                    f"http://{server}{call.path}", json=call.body, headers=call.headers
-                )
-                served = response.headers.get(RELEASE_HEADER)
+                async with asyncio.timeout(self.timeout):
+                    status, headers, content = await post(server, call)
+                served = headers.get(RELEASE_HEADER.lower())
                 try:
-                    body = response.json()
+                    body = json.loads(content)
                 except ValueError:
                     body = None
-                outcome = weighted.operation.classify(self.state, call, response.status_code, body)
-            except httpx.HTTPError as exc:
+                outcome = weighted.operation.classify(self.state, call, status, body)
+            except TimeoutError:
+                outcome = Outcome(False, f"TimeoutError: no answer within {self.timeout:g} s")
+            except TRANSPORT_ERRORS as exc:
                 outcome = Outcome(False, f"{type(exc).__name__}: {exc}"[:300])
             finally:
                 self.rotation.release(server)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +26,9 @@ from zerodowntime.rehearsal.traffic import (
     WeightedOperation,
     monotonic_clock,
 )
+from zerodowntime.waiting import wait_until
+
+STALLING_SERVER = Path(__file__).with_name("stalling_server.py")
 
 
 class Ping(Operation):
@@ -123,3 +131,44 @@ def test_a_dead_server_is_a_transport_failure() -> None:
     traffic, _ = _run(rotation, rate=20, seconds=0.3)
     assert traffic.records and all(not r.ok for r in traffic.records)
     assert all(r.error and r.error.startswith("ConnectError") for r in traffic.records)
+
+
+def test_a_thousand_requests_in_flight_do_not_slow_the_generator_down(tmp_path: Path) -> None:
+    from zerodowntime.services import free_port
+
+    port, release = free_port(), tmp_path / "release"
+    # The stalled server runs in a process of its own, as a real one would.
+    server = subprocess.Popen([sys.executable, str(STALLING_SERVER), str(port), str(release)])
+    try:
+        wait_until(lambda: _accepts(port), timeout=10, what="the stalling server")
+        rotation = Rotation()
+        rotation.add(f"127.0.0.1:{port}")
+        clock = monotonic_clock()
+        traffic = OpenLoopTraffic(rate=250, rotation=rotation, state=None, clock=clock, timeout=15)
+        traffic.set_mix([WeightedOperation("1.0", Ping(), 1.0)])
+        traffic.start()
+        time.sleep(4.0)  # the stall: about a thousand requests wait on the server
+        in_flight = rotation.in_flight()
+        release.touch()
+        released_at = clock()
+        time.sleep(3.0)
+        stopped_at = clock()
+        traffic.stop()
+    finally:
+        server.kill()
+        server.wait()
+    assert in_flight >= 800
+    # The schedule held through the stall (a pooled client fell a fifth behind here) ...
+    assert traffic.scheduled >= 0.95 * 250 * stopped_at
+    assert len(traffic.records) == traffic.scheduled
+    assert all(r.ok for r in traffic.records)
+    # ... and once the server answers, latency is the server's again (it stayed at 4 s).
+    later = [r.latency for r in traffic.records if r.scheduled > released_at + 1.5]
+    assert len(later) >= 300
+    assert max(later) < 1.5, f"the generator fell behind: {max(later):.2f} s after the stall"
+
+
+def _accepts(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
