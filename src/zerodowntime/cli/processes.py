@@ -159,7 +159,7 @@ def rollback(target: str, yes: bool, log_file: Path | None, verbose: bool) -> No
 )
 @friendly
 def serve(release: str | None, port: int, workers: int, threads: int, worker_class: str) -> None:
-    """Serve the GraphQL API of a release with gunicorn until stopped (Ctrl-C or SIGTERM)."""
+    """Serve the project's application at a release with gunicorn until Ctrl-C or SIGTERM."""
     with sigterm_as_interrupt(), services_for_command():
         version = running_release(release)
         _serve(version, port, workers, threads, worker_class)
