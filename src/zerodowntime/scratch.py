@@ -23,6 +23,18 @@ def with_database_name(url: str, name: str) -> str:
     return urlsplit(url)._replace(path=f"/{name}").geturl()
 
 
+def database_conninfo(server: BaseDatabaseWrapper, name: str) -> str:
+    """Return the libpq connection string of database ``name`` on a Django connection's server."""
+    keywords = {default.keyword.decode() for default in psycopg.pq.Conninfo.get_defaults()}
+    params = {
+        key: str(value)
+        for key, value in server.get_connection_params().items()
+        if key in keywords and value not in (None, "")
+    }
+    params.pop("application_name", None)
+    return psycopg.conninfo.make_conninfo(**{**params, "dbname": name})
+
+
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

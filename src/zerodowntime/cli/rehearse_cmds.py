@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +17,23 @@ from zerodowntime.project import require_services, services_for_command, setup_d
 from zerodowntime.rehearsal.verdict import Targets
 
 REHEARSAL_REDIS_DB = 1
+DEFAULT_PRODUCTS = 100_000
+MAX_PRODUCTS = 5_000_000
+
+
+def _products(specs: tuple[str, ...]) -> int:
+    """Return the products ``--rows`` asks for (the last value; default 100,000)."""
+    if not specs:
+        return DEFAULT_PRODUCTS
+    try:
+        products = int(specs[-1])
+    except ValueError:
+        raise click.BadParameter(
+            f"{specs[-1]!r} is not a number (app.Model=N needs --from)", param_hint="--rows"
+        ) from None
+    if not 0 <= products <= MAX_PRODUCTS:
+        raise click.BadParameter(f"{products} is not in 0..{MAX_PRODUCTS:,}", param_hint="--rows")
+    return products
 
 
 def _redis_database(url: str, number: int) -> str:
@@ -28,8 +46,18 @@ def _redis_database(url: str, number: int) -> str:
 
 @click.command()
 @click.option(
-    "--rows", default=100_000, show_default=True, type=click.IntRange(0, 5_000_000),
-    help="Products in the table before the traffic starts.",
+    "--from", "from_ref", default=None, metavar="REF",
+    help="Rehearse the project's own upgrade from this git release (ZDT_RELEASES_FROM_GIT),"
+    " each release running its own code, with ORM traffic on every project model.",
+)  # fmt: skip
+@click.option(
+    "--to", "to_ref", default=None, metavar="REF",
+    help="With --from: the release to upgrade to, one release at a time (default: the newest).",
+)  # fmt: skip
+@click.option(
+    "--rows", "rows_specs", multiple=True, metavar="N | app.Model=N",
+    help="Rows before the traffic starts: products (default 100,000); with --from, rows of"
+    " every project model (default 100) or of one (app.Model=N, repeatable).",
 )  # fmt: skip
 @click.option(
     "--rate", default=25.0, show_default=True, type=click.FloatRange(min=0.1),
@@ -52,6 +80,10 @@ def _redis_database(url: str, number: int) -> str:
     "--report-dir", default=Path("reports"), show_default=True,
     type=click.Path(file_okay=False, path_type=Path), help="Where the report folder goes.",
 )  # fmt: skip
+@click.option(
+    "--servers", default=2, show_default=True, type=click.IntRange(1, 8),
+    help="App servers (with --from: ORM client processes) per release.",
+)  # fmt: skip
 @click.option("--seed", default=0, show_default=True, help="Seed of the traffic mix and faults.")
 @click.option(
     "--faults", is_flag=True,
@@ -66,12 +98,15 @@ def _redis_database(url: str, number: int) -> str:
 @target_options
 @friendly
 def rehearse(
-    rows: int,
+    from_ref: str | None,
+    to_ref: str | None,
+    rows_specs: tuple[str, ...],
     rate: float,
     phase_seconds: float,
     path: str | None,
     allow_skip: bool,
     report_dir: Path,
+    servers: int,
     seed: int,
     faults: bool,
     keep_services: bool,
@@ -86,15 +121,31 @@ def rehearse(
     ends and writes report.json and report.html with the verdict: PASSED, FAILED (naming the
     targets missed; the exit status is then 1) or, for a path that skips a release, EXPECTED
     FAILURE.
+
+    With --from REF, rehearses any project whose releases are git refs: a scratch database on
+    the project's server is migrated to REF with REF's code and populated with generated rows of
+    every project model; processes of each release's own code create, read, update and delete
+    instances of every model through the ORM while each release migrates and replaces them; at
+    the end every acknowledged write must be there and every acknowledged delete gone.
     """
+    if from_ref is None and to_ref is not None:
+        raise click.UsageError("--to needs --from (the release to start from)")
+    if from_ref is not None and (path or allow_skip or faults):
+        raise click.UsageError(
+            "--from goes one release at a time: drop --path, --allow-skip and --faults"
+        )
     with sigterm_as_interrupt(), services_for_command(keep=keep_services):
-        urls = require_services()
+        urls = require_services() if from_ref is None else None
         setup_django()
         from rich.console import Console
 
         from zerodowntime import conf
         from zerodowntime.rehearsal.cluster import ClusterError
-        from zerodowntime.rehearsal.orchestrator import RehearsalConfig, RehearsalError
+        from zerodowntime.rehearsal.orchestrator import (
+            RehearsalConfig,
+            RehearsalError,
+            RehearsalResult,
+        )
         from zerodowntime.rehearsal.orchestrator import rehearse as run_rehearsal
         from zerodowntime.rehearsal.report import error_groups, verdict_of, write_report
         from zerodowntime.rehearsal.scenario import ScenarioError
@@ -103,27 +154,57 @@ def rehearse(
         manifest = conf.release_manifest()
         versions = tuple(v.strip() for v in path.split(",") if v.strip()) if path else None
         workdir = report_dir / f"rehearsal-{datetime.now():%Y%m%d-%H%M%S}"
-        config = RehearsalConfig(
-            path=versions or tuple(manifest.versions),
-            server_url=urls.database_url,
-            redis_url=_redis_database(urls.redis_url, REHEARSAL_REDIS_DB),
-            workdir=workdir,
-            rows=rows,
-            rate=rate,
-            phase_seconds=phase_seconds,
-            seed=seed,
-            allow_skip=allow_skip,
-            faults=faults,
-        )
         console = Console()
         if not console.is_terminal:
             console = Console(width=130)
-        console.print(
-            f"Rehearsing {' -> '.join(config.path)} with {rows:,} rows at {rate:g} requests/s"
-            f" (logs in {workdir}/logs)"
-        )
+        if from_ref is not None:
+            from zerodowntime.rehearsal.from_git import rehearse_from_git, release_path
+            from zerodowntime.rehearsal.orm_models import RowsError, parse_rows
+
+            try:
+                rows, model_rows = parse_rows(rows_specs)
+            except RowsError as exc:
+                raise click.BadParameter(str(exc), param_hint="--rows") from exc
+            config = RehearsalConfig(
+                path=release_path(manifest, from_ref, to_ref),
+                server_url="",
+                redis_url="",
+                workdir=workdir,
+                rows=rows,
+                rate=rate,
+                phase_seconds=phase_seconds,
+                servers=servers,
+                seed=seed,
+                model_rows=tuple(f"{label}={n}" for label, n in model_rows.items()),
+            )
+            named = "".join(f", {spec}" for spec in config.model_rows)
+            console.print(
+                f"Rehearsing {' -> '.join(config.path)} with {rows:,} rows per model{named},"
+                f" ORM traffic at {rate:g} operations/s (logs in {workdir}/logs)"
+            )
+            run_chosen: Callable[..., RehearsalResult] = rehearse_from_git
+        else:
+            assert urls is not None
+            config = RehearsalConfig(
+                path=versions or tuple(manifest.versions),
+                server_url=urls.database_url,
+                redis_url=_redis_database(urls.redis_url, REHEARSAL_REDIS_DB),
+                workdir=workdir,
+                rows=_products(rows_specs),
+                rate=rate,
+                phase_seconds=phase_seconds,
+                servers=servers,
+                seed=seed,
+                allow_skip=allow_skip,
+                faults=faults,
+            )
+            console.print(
+                f"Rehearsing {' -> '.join(config.path)} with {config.rows:,} rows at {rate:g}"
+                f" requests/s (logs in {workdir}/logs)"
+            )
+            run_chosen = run_rehearsal
         try:
-            result = run_rehearsal(config, LiveProgress(console))
+            result = run_chosen(config, LiveProgress(console))
         except (RehearsalError, ClusterError, ScenarioError) as exc:
             raise click.ClickException(str(exc)) from exc
         stats = phase_stats(result.phases, result.records, result.lock_samples)
@@ -147,7 +228,7 @@ def rehearse(
                     markup=False,
                 )
         if result.server_errors:
-            console.print("errors in the app servers' logs (behind \"Internal error.\"):")
+            console.print('errors in the app servers\' logs (behind "Internal error."):')
             for error in result.server_errors[:10]:
                 console.print(f"  {error}", markup=False)
         for fault in result.faults:

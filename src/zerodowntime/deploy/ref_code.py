@@ -37,8 +37,11 @@ class RefCode:
         """Return ``base`` (default: this process's environment) for a child running this code.
 
         Folders of this process's project are left off ``PYTHONPATH``: the child imports the
-        project from the worktree only.
+        project from the worktree only. It shares this process's state folder (its embedded
+        servers and worktrees).
         """
+        from zerodowntime.services import state_dir
+
         env = dict(os.environ if base is None else base)
         here = Path.cwd().resolve()
         inherited = [
@@ -51,6 +54,7 @@ class RefCode:
         env["DJANGO_SETTINGS_MODULE"] = self.settings_module
         env["ZDT_RELEASE"] = self.release
         env.pop("ZDT_GIT_REPOSITORY", None)  # the worktree's own repository holds the refs
+        env["ZDT_STATE_DIR"] = str(state_dir())
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 

@@ -43,7 +43,7 @@ from zerodowntime.rehearsal.records import (
 )
 from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
-from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, WeightedOperation
+from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, TrafficView, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
 from zerodowntime.scratch import recreate_database
 from zerodowntime.subprocesses import CommandFailed, run, zdt_command
@@ -87,6 +87,8 @@ class RehearsalConfig:
     background_timeout: float = 900.0
     allow_skip: bool = False  # run a path that skips a release (to show what breaks)
     faults: bool = False  # inject the faults of zerodowntime.rehearsal.faults at seeded times
+    # Rows per model of a rehearsal from git refs (``app.Model=N``; ``rows`` for the others).
+    model_rows: tuple[str, ...] = ()
 
 
 @dataclass
@@ -128,15 +130,17 @@ class RehearsalResult:
 class Observer(Protocol):
     """Receives progress while a rehearsal runs (see ``summary.LiveProgress``)."""
 
-    def started(self, traffic: OpenLoopTraffic, probe: LockProbe) -> None: ...
+    def started(self, traffic: TrafficView, probe: LockProbe) -> None: ...
 
     def phase(self, phase: PhaseRecord) -> None: ...
 
     def finished(self) -> None: ...
 
 
-class _Quiet:
-    def started(self, traffic: OpenLoopTraffic, probe: LockProbe) -> None:
+class QuietObserver:
+    """Hears a rehearsal's progress and shows nothing."""
+
+    def started(self, traffic: TrafficView, probe: LockProbe) -> None:
         pass
 
     def phase(self, phase: PhaseRecord) -> None:
@@ -392,4 +396,4 @@ def rehearse(
     ``wrap_deployer`` may wrap the local deployer of each upgrade step (for example in a
     :class:`~zerodowntime.deploy.executor.DeployerWrapper` that records or injects faults).
     """
-    return _Run(config, observer or _Quiet(), wrap_deployer).run()
+    return _Run(config, observer or QuietObserver(), wrap_deployer).run()

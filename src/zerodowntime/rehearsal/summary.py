@@ -14,7 +14,7 @@ from rich.text import Text
 
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import LockSample, PhaseRecord, RequestRecord
-from zerodowntime.rehearsal.traffic import OpenLoopTraffic
+from zerodowntime.rehearsal.traffic import TrafficView
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -161,7 +161,7 @@ class LiveProgress:
         self.current = "preparing"
         self.open: PhaseRecord | None = None
         self._header_printed = False
-        self.traffic: OpenLoopTraffic | None = None
+        self.traffic: TrafficView | None = None
         self.probe: LockProbe | None = None
         self._live: Live | None = None
         self._stop = threading.Event()
@@ -178,7 +178,7 @@ class LiveProgress:
         return Text.assemble(
             (f"{self.current:<22}", "bold"),
             f" sent {self.traffic.scheduled:>6}",
-            f"  in flight {self.traffic.rotation.in_flight():>3}",
+            f"  in flight {self.traffic.in_flight():>3}",
             ("  failed ", ""),
             (str(failed), "bold red" if failed else "green"),
             f"  longest lock wait {longest * 1000:.0f} ms",
@@ -189,7 +189,7 @@ class LiveProgress:
             if self._live is not None:
                 self._live.update(self._line())
 
-    def started(self, traffic: OpenLoopTraffic, probe: LockProbe) -> None:
+    def started(self, traffic: TrafficView, probe: LockProbe) -> None:
         """Start showing the live line."""
         self.traffic, self.probe = traffic, probe
         self._live = Live(self._line(), console=self.console, transient=True)
