@@ -215,6 +215,11 @@ def rehearse(
         verdict = verdict_of(result, targets)
         json_path, html_path = write_report(result, workdir, verdict)
         console.print(f"report: {html_path} and {json_path}")
+        for label, reason in sorted(result.left_out.items()):
+            console.print(
+                f"left out of the traffic (no instance could be made): {label}: {reason}",
+                markup=False,
+            )
         for refusal in result.refusals:
             console.print(f"migration refused by a guard: {refusal}", markup=False)
         groups = error_groups(result)

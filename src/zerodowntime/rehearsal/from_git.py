@@ -15,6 +15,7 @@ verdict are the same.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -117,11 +118,12 @@ class _GitRun:
             release, command, f"`zdt migrate --release {release}`", f"migrate-{release}"
         )
 
-    def populate(self, release: str) -> str:
-        """Fill every project model with generated rows, with ``release``'s code."""
+    def populate(self, release: str) -> None:
+        """Fill every project model with rows, with ``release``'s code; note those left out."""
         specs = [str(self.config.rows), *self.config.model_rows]
         command = self.code(release).python(CLIENT_MODULE, "populate", *specs)
-        return self.child(release, command, "populating the models", "populate")
+        output = self.child(release, command, "populating the models", "populate")
+        self.result.left_out.update(json.loads(output.strip().splitlines()[-1])["left_out"])
 
     def phase_at(self, seconds: float) -> str:
         """Return the name of the phase under way at ``seconds``."""
@@ -209,6 +211,7 @@ class _GitRun:
             seed=config.seed,
             origin=self.origin,
             phase_at=self.phase_at,
+            exclude=sorted(self.result.left_out),
         )
         began = time.monotonic()
         try:
@@ -234,6 +237,7 @@ class _GitRun:
             self.end_phase()
             self.observer.finished()
         self.result.seconds = round(time.monotonic() - began, 3)
+        self.result.left_out.update(fleet.left_out)
         self.result.records = sorted(fleet.records, key=lambda r: r.scheduled)
         self.result.lock_samples = list(probe.samples)
         self.result.background = self.background() or []

@@ -109,6 +109,8 @@ class RehearsalResult:
     server_errors: list[str] = field(default_factory=list)
     # The faults injected (--faults), each with its window on the rehearsal's clock.
     faults: list[FaultRecord] = field(default_factory=list)
+    # Models the generic rehearsal could not make instances of (left out of it), and why.
+    left_out: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property

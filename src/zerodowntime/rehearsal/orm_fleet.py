@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -55,9 +55,10 @@ class OrmClient:
 class OrmFleet:
     """Start, stop and roll ORM clients; gather their operations as :class:`RequestRecord` s.
 
-    ``code_for(release)`` gives the release's code; each client sends ``rate`` operations per
-    second; ``origin`` is the ``time.monotonic()`` of the rehearsal clock's zero;
-    ``phase_at(seconds)`` names the phase an operation scheduled then belongs to.
+        ``code_for(release)`` gives the release's code; each client sends ``rate`` operations per
+        second; ``origin`` is the ``time.monotonic()`` of the rehearsal clock's zero;
+        ``phase_at(seconds)`` names the phase an operation scheduled then belongs to; the models of
+    ``exclude`` get no traffic.
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class OrmFleet:
         seed: int,
         origin: float,
         phase_at: Callable[[float], str],
+        exclude: Sequence[str] = (),
         start_timeout: float = 90.0,
         stop_timeout: float = 20.0,
     ) -> None:
@@ -79,6 +81,9 @@ class OrmFleet:
         self.seed = seed
         self.origin = origin
         self.phase_at = phase_at
+        self.exclude = list(exclude)
+        # The models a client could not make an instance of (left out of its traffic), and why.
+        self.left_out: dict[str, str] = {}
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.clients: list[OrmClient] = []  # running, in rotation
@@ -129,6 +134,7 @@ class OrmFleet:
         env.update(ZDT_PROCESS_ROLE="web", PGAPPNAME=f"zdt-web-{release}"[:63])
         args = ["traffic", "--rate", str(self.rate), "--seed", str(self.seed * 1000 + number)]
         args += ["--origin", repr(self.origin), "--out", str(out.resolve())]
+        args += [argument for label in self.exclude for argument in ("--exclude", label)]
         with log.open("wb") as handle:
             popen = subprocess.Popen(
                 code.python(CLIENT_MODULE, *args),
@@ -229,6 +235,7 @@ class OrmFleet:
             entry = json.loads(line)
             if entry.get("ready"):
                 client.ready = True
+                self.left_out.update(entry.get("left_out") or {})
                 continue
             self._records.append(
                 RequestRecord(

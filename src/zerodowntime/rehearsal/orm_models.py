@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from zerodowntime.project_apps import project_models
 
@@ -66,30 +66,72 @@ def make(model: Model, factories: Mapping[str, Callable[[], Any]]) -> models.Mod
     return factory() if factory is not None else baker.make(model)
 
 
+class _ProbeDone(Exception):
+    """Raised to roll back a probe's instance."""
+
+
+def first_line(exc: BaseException) -> str:
+    """Return an exception's type and the first line of its message (PostgreSQL's sentence)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
+def makeable(
+    models_: Sequence[Model], factories: Mapping[str, Callable[[], Any]]
+) -> tuple[list[Model], dict[str, str]]:
+    """Return the models of which an instance can be made here, and why the others cannot.
+
+    Each model's instance is made and rolled back. In a process whose code matches the
+    database's schema, a failure is the generator's (a constraint its values break, a field
+    type it cannot fill), not the upgrade's: such a model is left out of the traffic.
+    """
+    usable, left_out = [], {}
+    for model in models_:
+        try:
+            with transaction.atomic():
+                make(model, factories)
+                raise _ProbeDone
+        except _ProbeDone:
+            usable.append(model)
+        except Exception as exc:  # whatever the generator or the database says
+            left_out[model._meta.label] = first_line(exc)
+    return usable, left_out
+
+
 def populate(
     rows: Mapping[Model, int], factories: Mapping[str, Callable[[], Any]]
-) -> dict[str, int]:
-    """Insert ``rows`` instances of each model; return the counts made.
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Insert ``rows`` instances of each model; return the counts made and the models left out.
 
     A model with a factory (``ZDT_CHECK_FACTORIES``) gets its instances one by one from it, the
-    others generated ones inserted in batches.
+    others generated ones inserted in batches. A model whose rows cannot be made gets none
+    (its transaction is rolled back) and is left out, with the reason.
     """
+    made: dict[str, int] = {}
+    left_out: dict[str, str] = {}
+    for model, count in rows.items():
+        try:
+            with transaction.atomic():
+                _insert(model, count, factories)
+        except Exception as exc:  # whatever the generator or the database says
+            left_out[model._meta.label] = first_line(exc)
+        else:
+            made[model._meta.label] = count
+    return made, left_out
+
+
+def _insert(model: Model, count: int, factories: Mapping[str, Callable[[], Any]]) -> None:
     from model_bakery import baker
 
-    made: dict[str, int] = {}
-    for model, count in rows.items():
-        if model._meta.label in factories:
-            for _ in range(count):
-                make(model, factories)
-            made[model._meta.label] = count
-            continue
-        left = count
-        while left > 0:
-            batch = min(left, POPULATE_BATCH)
-            baker.make(model, _quantity=batch, _bulk_create=True)
-            left -= batch
-        made[model._meta.label] = count
-    return made
+    if model._meta.label in factories:
+        for _ in range(count):
+            make(model, factories)
+        return
+    left = count
+    while left > 0:
+        batch = min(left, POPULATE_BATCH)
+        baker.make(model, _quantity=batch, _bulk_create=True)
+        left -= batch
 
 
 def updatable_fields(model: Model) -> list[models.Field[Any, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import close_old_connections, connection, models
 
-from zerodowntime.rehearsal.orm_models import Model, checked_columns, make, new_values
+from zerodowntime.rehearsal.orm_models import Model, checked_columns, first_line, make, new_values
 
 # Shares of the operations; update and delete need a row of this process's own.
 WEIGHTS = {"create": 3.0, "read": 4.0, "update": 2.0, "delete": 1.0}
@@ -69,12 +69,6 @@ def acknowledgement(
         "pk": str(pk),
         "values": values,
     }
-
-
-def first_line(exc: BaseException) -> str:
-    """Return the first line of an exception's message (PostgreSQL's own sentence)."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
 
 
 class OrmTraffic:
@@ -141,7 +135,7 @@ class OrmTraffic:
         try:
             ack = self._do(model, operation, pk, rng)
         except Exception as exc:  # every failure is recorded, never raised
-            error = f"{type(exc).__name__}: {first_line(exc)}"
+            error = first_line(exc)
             close_old_connections()
             if connection.connection is not None and not connection.is_usable():
                 connection.close()

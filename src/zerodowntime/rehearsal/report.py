@@ -112,6 +112,7 @@ def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str
         "passed": verdict.outcome is Outcome.PASSED,
         "refusals": result.refusals,
         "server_errors": result.server_errors,
+        "left_out": result.left_out,
         "seconds": result.seconds,
         "phases": [asdict(p) for p in result.phases],
         "summary": [s.as_dict() for s in stats],

@@ -1,6 +1,7 @@
 """Write a two-app Django project into a git repository, one commit and tag per release.
 
-``v1``: ``library.Book`` (title, pages, a ``legacy`` text column) and ``members.Member`` with
+``v1``: ``library.Book`` (title, pages, a ``legacy`` text column), ``library.Shelf`` (whose
+check constraint no generated value meets), and ``members.Member`` with
 ``members.Loan`` (foreign keys to a member and to a book of the other app). ``v2`` (safe over
 v1): a nullable column in each app. ``v3`` (unsafe over v2): ``legacy`` leaves the model and is
 dropped by the same release, while v2's code still reads and writes it. The settings name the
@@ -51,6 +52,17 @@ LIBRARY_0001 = f"""{_HEADER}class Migration(migrations.Migration):
                 ("legacy", models.TextField(null=True)),
             ],
         ),
+        migrations.CreateModel(
+            name="Shelf",
+            fields=[{_ID}, ("code", models.CharField(max_length=10))],
+            options={{
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(code__startswith="S-"), name="shelf_code"
+                    )
+                ]
+            }},
+        ),
     ]
 """
 
@@ -97,6 +109,19 @@ def _migration(app: str, previous: str, operation: str) -> str:
 '''
 
 
+# Generated codes never start with "S-": no instance of Shelf can be made by model_bakery.
+SHELF = """
+
+class Shelf(models.Model):
+    code = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__startswith="S-"), name="shelf_code")
+        ]
+"""
+
+
 def _book(*columns: str) -> str:
     fields = {
         "legacy": "    legacy = models.TextField(null=True)\n",
@@ -105,7 +130,7 @@ def _book(*columns: str) -> str:
     return (
         "from django.db import models\n\n\nclass Book(models.Model):\n"
         "    title = models.CharField(max_length=100)\n"
-        "    pages = models.IntegerField(default=0)\n" + "".join(fields[c] for c in columns)
+        "    pages = models.IntegerField(default=0)\n" + "".join(fields[c] for c in columns) + SHELF
     )
 
 
