@@ -55,9 +55,9 @@ class OrmClient:
 class OrmFleet:
     """Start, stop and roll ORM clients; gather their operations as :class:`RequestRecord` s.
 
-        ``code_for(release)`` gives the release's code; each client sends ``rate`` operations per
-        second; ``origin`` is the ``time.monotonic()`` of the rehearsal clock's zero;
-        ``phase_at(seconds)`` names the phase an operation scheduled then belongs to; the models of
+    ``code_for(release)`` gives the release's code; each client sends ``rate`` operations per
+    second; ``origin`` is the ``time.monotonic()`` of the rehearsal clock's zero;
+    ``phase_at(seconds)`` names the phase an operation scheduled then belongs to; the models of
     ``exclude`` get no traffic.
     """
 
