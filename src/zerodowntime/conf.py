@@ -188,6 +188,19 @@ class ToolkitSettings:
         env=True,
         example="myproject.factories.CHECK_FACTORIES",
     )
+    check_database_url: str | None = _setting(
+        None,
+        "a database `zdt check` only looks at (read-only: table statistics and sizes) to give"
+        " each finding its table's size and cost, and to flag data loops over big tables"
+        " (`zdt check --database-url`; see docs/checks.md)",
+        env=True,
+        example="postgresql://readonly@db.example.com/shop",
+    )
+    check_big_table_rows: int = _setting(
+        100_000,
+        "rows from which a data loop in a migration (RunPython, or UPDATE/DELETE/INSERT ..."
+        " SELECT over an existing table) is an error of `zdt check --database-url` (ZDT111)",
+    )
     rehearsal_scenarios: str | None = _setting(
         None,
         "dotted path of the project's `zerodowntime.rehearsal.scenario.Scenario` instance",

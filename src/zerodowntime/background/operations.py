@@ -125,6 +125,7 @@ class FinishBackgroundMigrations(Operation):
 
     reversible = True
     reduces_to_sql = False
+    zdt_batched = True  # its data work runs in batches: not a data loop for `zdt check`
 
     def __init__(self, names: list[str], inline: bool = True) -> None:
         self.names = list(names)

@@ -28,6 +28,22 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class TableSize:
+    """How big a finding's table is in the database looked at, and what the statement costs.
+
+    ``rows`` is None when the table is not in that database; ``seconds`` is None when the
+    statement's cost does not grow with the table (catalog-only changes).
+    """
+
+    table: str
+    rows: int | None
+    table_bytes: int | None = None
+    index_bytes: int | None = None
+    seconds: float | None = None
+    cost: str | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One rule violation, tied to a migration and statement (or a release pair) when known."""
 
@@ -40,6 +56,7 @@ class Finding:
     statement: str | None = None
     release: str | None = None
     silenced: str | None = None
+    size: TableSize | None = None  # with `zdt check --database-url`
 
     @property
     def blocks(self) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from zerodowntime.checks.findings import Finding, Severity
+from zerodowntime.checks.costs import MB
+from zerodowntime.checks.findings import Finding, Severity, TableSize
 from zerodowntime.checks.runner import Report
 
 
@@ -17,12 +18,24 @@ def _where(finding: Finding) -> str:
     return f" [{', '.join(parts)}]" if parts else ""
 
 
+def _size(size: TableSize) -> str:
+    if size.rows is None:
+        return f"        table: {size.table}, {size.cost}"
+    indexes = f" + {(size.index_bytes or 0) / MB:,.0f} MB of indexes" if size.index_bytes else ""
+    return (
+        f"        table: {size.table}, {size.rows:,} rows, {(size.table_bytes or 0) / MB:,.0f} MB"
+        f"{indexes}; {size.cost}"
+    )
+
+
 def format_finding(finding: Finding) -> str:
     """Return a finding as a few indented lines."""
     lines = [f"{finding.severity.value.upper():<7} {finding.rule} {finding.name}{_where(finding)}"]
     lines.append(f"        {finding.message}")
     if finding.statement:
         lines.append(f"        sql: {finding.statement}")
+    if finding.size:
+        lines.append(_size(finding.size))
     lines.append(f"        fix: {finding.fix}")
     if finding.silenced:
         lines.append(f"        silenced by the migration: {finding.silenced}")
@@ -44,6 +57,8 @@ def format_text(report: Report) -> str:
             f"; {len(report.migrations) - len(report.baseline)} added since {report.since},"
             f" {len(report.baseline)} baseline (information only)"
         )
+    if report.table_sizes_from is not None:
+        summary += f"; table sizes from {report.table_sizes_from}"
     return "\n".join([*blocks, summary])
 
 

@@ -7,6 +7,7 @@ and the schema editor all ask these pure functions instead of matching text.
 from zerodowntime.sql.facts import Change, Constraint, Kind, Lock, Relation, Statement
 from zerodowntime.sql.parse import changes_of, normalize, parse, split
 from zerodowntime.sql.plpgsql import assigned_new_columns
+from zerodowntime.sql.scans import scanned_tables
 
 __all__ = [
     "Change",
@@ -19,5 +20,6 @@ __all__ = [
     "changes_of",
     "normalize",
     "parse",
+    "scanned_tables",
     "split",
 ]

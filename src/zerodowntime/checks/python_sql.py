@@ -1,0 +1,85 @@
+"""Record the data SQL a migration's Python code runs while it is applied to the scratch database.
+
+The scratch tables are empty, so a loop over a table runs only its first query (the SELECT or
+UPDATE that goes through the table): enough to tell which tables the code would go through on
+a populated database. Operations that declare ``zdt_batched = True`` (the toolkit's
+``FinishBackgroundMigrations``) do their data work in batches and are not recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from zerodowntime.sql import scanned_tables
+
+#: At most this many distinct statements are kept per migration.
+LIMIT = 50
+_PLACEHOLDER = re.compile(r"%%|%s|%\(\w+\)s")
+
+
+def runs_python(migration: Any) -> bool:
+    """Return True when an operation of ``migration`` runs Python code that is not batched."""
+    return any(
+        not operation.reduces_to_sql and not getattr(operation, "zdt_batched", False)
+        for operation in migration.operations
+    )
+
+
+def numbered_parameters(sql: str) -> str:
+    """Return DB-API SQL (``%s``, ``%(name)s``, ``%%``) with PostgreSQL's ``$1``, ``$2``, ``%``."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql)
+
+
+def _catalog(name: str, schema: str | None) -> bool:
+    return schema in {"pg_catalog", "information_schema"} or name.startswith("pg_")
+
+
+@contextmanager
+def recording(connection: Any) -> Iterator[list[str]]:
+    """Yield a list that receives each statement that goes through a table while migrations run.
+
+    Only between Django's ``pre_migrate`` and ``post_migrate`` signals (not the content types
+    and permissions created after), and never the migration recorder's own table.
+    """
+    from django.db.migrations.recorder import MigrationRecorder
+    from django.db.models.signals import post_migrate, pre_migrate
+
+    recorder_table = MigrationRecorder.Migration._meta.db_table
+    statements: list[str] = []
+    active = [False]
+
+    def start(**_: Any) -> None:
+        active[0] = True
+
+    def stop(**_: Any) -> None:
+        active[0] = False
+
+    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        if active[0] and len(statements) < LIMIT:
+            text = numbered_parameters(sql) if params is not None else sql
+            tables = [t for t in scanned_tables(text) if not _catalog(t.name, t.schema)]
+            ours = tables and all(t.name != recorder_table for t in tables)
+            if ours and text not in statements:
+                statements.append(text)
+        return execute(sql, params, many, context)
+
+    pre_migrate.connect(start, dispatch_uid="zerodowntime.checks.python_sql.start")
+    post_migrate.connect(stop, dispatch_uid="zerodowntime.checks.python_sql.stop")
+    try:
+        with connection.execute_wrapper(record):
+            yield statements
+    finally:
+        pre_migrate.disconnect(dispatch_uid="zerodowntime.checks.python_sql.start")
+        post_migrate.disconnect(dispatch_uid="zerodowntime.checks.python_sql.stop")
