@@ -80,7 +80,7 @@ def _widening(old: str, new: str) -> bool:
     return new_match is not None and int(new_match.group(1)) >= int(old_match.group(1))
 
 
-def _culprit(
+def culprit(
     migrations: list[MigrationCapture], table: str, column: str | None, kinds: set[Kind]
 ) -> tuple[str | None, str | None]:
     """Return (migration, statement) of the first statement of ``kinds`` touching the column."""
@@ -99,20 +99,29 @@ def _culprit(
     return None, None
 
 
-def _check_pair(
+def check_pair(
     older: ReleaseFacts,
     newer: str,
     before: dict[str, Table],
     after: dict[str, Table],
     migrations: list[MigrationCapture],
 ) -> list[Finding]:
+    """Return the findings of ``older``'s models on the schema ``after`` (``before``: its own).
+
+    ``migrations`` are those that lead from ``before`` to ``after``: each finding names the
+    first of them that causes it.
+    """
     findings: list[Finding] = []
+
+    def who(table: str) -> str:
+        model = older.models.get(table)
+        return f"{older.version}'s {model}" if model else older.version
 
     def report(rule: Rule, message: str, table: str, column: str | None, kinds: set[Kind]) -> None:
         exact = kinds & {Kind.SET_NOT_NULL, Kind.ALTER_TYPE}
-        migration, statement = _culprit(migrations, table, column, exact)
+        migration, statement = culprit(migrations, table, column, exact)
         if migration is None:
-            migration, statement = _culprit(migrations, table, column, kinds)
+            migration, statement = culprit(migrations, table, column, kinds)
         findings.append(
             make_finding(rule, message, migration=migration, statement=statement, release=newer)
         )
@@ -121,14 +130,14 @@ def _check_pair(
     for table_name, model_columns in older.tables.items():
         table = after.get(table_name)
         if table is None:
-            message = f"{older.version} uses table {table_name}, gone after {newer}'s migrations"
+            message = f"{who(table_name)} uses table {table_name}, gone after {newer}'s migrations"
             report(COLUMN_REMOVED, message, table_name, None, removal)
             continue
         used: dict[str, ModelColumn] = {column.column: column for column in model_columns}
         for name in used:
             column = table.columns.get(name)
             if column is None:
-                message = f"{older.version} uses {table_name}.{name}, gone after {newer}"
+                message = f"{who(table_name)} uses {table_name}.{name}, gone after {newer}"
                 report(COLUMN_REMOVED, message, table_name, name, removal)
                 continue
             old = before.get(table_name)
@@ -144,11 +153,11 @@ def _check_pair(
             model_column = used.get(name)
             kinds = {Kind.SET_NOT_NULL, Kind.ADD_COLUMN, Kind.RENAME_COLUMN, Kind.ALTER_OTHER}
             if model_column is None:
-                message = f"{older.version} never writes {table_name}.{name}, NOT NULL in {newer}"
+                message = f"{who(table_name)} never writes {table_name}.{name}, NOT NULL in {newer}"
                 report(INSERT_WOULD_FAIL, message, table_name, name, kinds)
             elif model_column.null and not model_column.has_default:
                 message = (
-                    f"{older.version} may write NULL to {table_name}.{name}, NOT NULL in {newer}"
+                    f"{who(table_name)} may write NULL to {table_name}.{name}, NOT NULL in {newer}"
                 )
                 report(MAY_WRITE_NULL, message, table_name, name, kinds)
     return findings
@@ -201,7 +210,7 @@ def check_compatibility(chain: ChainCapture, facts: dict[str, ReleaseFacts]) -> 
         if older not in facts:
             continue
         migrations = [m for m in chain.migrations if m.release == newer]
-        findings += _check_pair(
+        findings += check_pair(
             facts[older], newer, chain.schemas[older], chain.schemas[newer], migrations
         )
     return findings

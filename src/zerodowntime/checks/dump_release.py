@@ -1,7 +1,10 @@
 """Print what the running release's code uses: its models' columns and its GraphQL SDL.
 
 Run as ``ZDT_RELEASE=X python -m zerodowntime.checks.dump_release OUTPUT.json``: only one
-release's models can be loaded per process, so the runner starts one child per release.
+release's models can be loaded per process, so the runner starts one child per release. With
+git releases the child runs in a ref's worktree (``zerodowntime.deploy.ref_code``) as
+``python -m zerodowntime.checks.dump_release OUTPUT.json REF`` and reports the models of every
+project app of that code under the name REF.
 """
 
 from __future__ import annotations
@@ -26,21 +29,35 @@ def _has_default(field: Any) -> bool:
     )
 
 
-def model_tables(app_label: str) -> dict[str, list[ModelColumn]]:
-    """Return the columns each concrete model of ``app_label`` reads and writes, per table."""
+def concrete_models(app_label: str | None) -> list[Any]:
+    """Return the concrete, managed models of ``app_label`` (None: of every project app)."""
     from django.apps import apps
 
-    tables: dict[str, list[ModelColumn]] = {}
-    for model in apps.get_app_config(app_label).get_models():
-        meta = model._meta
-        if meta.proxy or not meta.managed:
-            continue
-        tables[meta.db_table] = [
+    from zerodowntime.project_apps import project_models
+
+    if app_label is None:
+        return list(project_models())
+    models = apps.get_app_config(app_label).get_models()
+    return [model for model in models if not (model._meta.proxy or not model._meta.managed)]
+
+
+def model_tables(models: list[Any]) -> dict[str, list[ModelColumn]]:
+    """Return the columns each of ``models`` reads and writes, per table."""
+    return {
+        model._meta.db_table: [
             ModelColumn(str(field.column), bool(field.null), _has_default(field))
-            for field in meta.concrete_fields
+            for field in model._meta.concrete_fields
             if not getattr(field, "generated", False)
         ]
-    return tables
+        for model in models
+    }
+
+
+def code_facts(version: str, app_label: str | None, sdl: str | None = None) -> ReleaseFacts:
+    """Return what the models of ``app_label`` (None: project apps) use, as ``version``'s."""
+    models = concrete_models(app_label)
+    labels = {model._meta.db_table: model._meta.label for model in models}
+    return ReleaseFacts(version, model_tables(models), sdl, models=labels)
 
 
 def release_sdl(release: Any) -> str | None:
@@ -60,15 +77,18 @@ def release_sdl(release: Any) -> str | None:
 
 
 def main(argv: list[str]) -> None:
-    """Write the running release's facts as JSON to ``argv[0]``."""
+    """Write the running code's facts to ``argv[0]`` (named ``argv[1]`` for a git ref's code)."""
     import django
 
     django.setup()
     from zerodowntime import conf
 
-    manifest, release = conf.release_manifest(), conf.release()
-    release.module("models")  # register the release's models, whatever the app's models.py does
-    facts = ReleaseFacts(release.version, model_tables(manifest.app_label), release_sdl(release))
+    if len(argv) > 1:  # a git ref's code: every project app, no GraphQL schema
+        facts = code_facts(argv[1], None)
+    else:
+        manifest, release = conf.release_manifest(), conf.release()
+        release.module("models")  # register the release's models, whatever models.py does
+        facts = code_facts(release.version, manifest.app_label, release_sdl(release))
     with open(argv[0], "w") as handle:
         json.dump(facts.to_dict(), handle)
 

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 UNRELEASED = "unreleased"
+# The schema after every migration of the working tree (``zdt check --since REF``).
+WORKING_TREE = "working tree"
 
 
 @dataclass
@@ -29,7 +31,6 @@ class MigrationCapture:
     atomic: bool
     silences: dict[str, str] = field(default_factory=dict)
     operations: list[OperationSQL] = field(default_factory=list)
-    python_sql: list[str] = field(default_factory=list)  # data SQL its Python code ran
 
     @property
     def key(self) -> str:
@@ -108,12 +109,50 @@ class ModelColumn:
 
 
 @dataclass
+class OperationFailure:
+    """A database error a release's code met: the model, the operation and the SQL that failed.
+
+    ``table`` and ``column`` are where PostgreSQL says it failed (the model's table when it
+    does not say); ``operation`` is ``create``, ``read``, ``update`` or ``delete``.
+    """
+
+    model: str
+    operation: str
+    error: str
+    sql: str | None
+    table: str
+    column: str | None = None
+    sqlstate: str | None = None
+
+
+@dataclass
+class Execution:
+    """What running a release's ORM code against a schema did, model by model."""
+
+    exercised: list[str] = field(default_factory=list)
+    failures: list[OperationFailure] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # model -> why it was not run
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Execution:
+        """Return an execution from its JSON form."""
+        failures = [OperationFailure(**failure) for failure in data["failures"]]
+        return cls(list(data["exercised"]), failures, dict(data["skipped"]))
+
+
+@dataclass
 class ReleaseFacts:
-    """What one release's code uses: its models' columns per table and its GraphQL SDL."""
+    """What one release's code uses (its models' columns per table, its GraphQL SDL) and does.
+
+    ``models`` names the model of each table; ``execution`` is set for the code of
+    ``zdt check --since REF``, run on the new schema.
+    """
 
     version: str
     tables: dict[str, list[ModelColumn]]
     sdl: str | None = None
+    execution: Execution | None = None
+    models: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -126,4 +165,11 @@ class ReleaseFacts:
             table: [ModelColumn(**column) for column in columns]
             for table, columns in data["tables"].items()
         }
-        return cls(data["version"], tables, data.get("sdl"))
+        execution = data.get("execution")
+        return cls(
+            data["version"],
+            tables,
+            data.get("sdl"),
+            Execution.from_dict(execution) if execution else None,
+            dict(data.get("models", {})),
+        )

@@ -13,18 +13,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Collection, Mapping
-from contextlib import ExitStack
 from typing import Any
 
 from zerodowntime.checks.facts import (
     UNRELEASED,
+    WORKING_TREE,
     ChainCapture,
     Column,
     MigrationCapture,
     OperationSQL,
     Table,
 )
-from zerodowntime.checks.python_sql import recording, runs_python
 from zerodowntime.sql import assigned_new_columns
 
 _COLUMNS_SQL = """
@@ -144,12 +143,15 @@ def capture_chain(
     manifest: Any | None,
     project_apps: Collection[str] = (),
     owners: Mapping[tuple[str, str], str] | None = None,
+    since: tuple[str, Collection[tuple[str, str]]] | None = None,
 ) -> ChainCapture:
     """Migrate the (empty) database of ``connection`` one migration at a time, capturing SQL.
 
     With a release ``manifest``, the migrations of its app are captured and each one is owned
     by the release that ships it. Without one, the migrations of ``project_apps`` are captured,
-    owned by the release ``owners`` names (git releases), else by none.
+    owned by the release ``owners`` names (git releases), else by none. ``since`` is a ref and
+    its heads (``zdt check --since``): the ref's migrations are applied first, the schema there
+    is kept under the ref's name and the schema at the end under ``WORKING_TREE``.
     """
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
@@ -164,6 +166,9 @@ def capture_chain(
     chain = ChainCapture(
         manifest.app_label if manifest else "", list(manifest.versions) if manifest else [], [], {}
     )
+    plan, ref_reached = ref_first(connection, loader, plan, since[1] if since else ())
+    if since is not None and ref_reached is None:
+        chain.schemas[since[0]] = introspect_tables(connection)
     unreleased = False
     for app_label, name in plan:
         loader = MigrationLoader(connection)
@@ -178,21 +183,40 @@ def capture_chain(
             )
             unreleased = unreleased or (manifest is not None and release == UNRELEASED)
             chain.migrations.append(capture_migration(connection, loader, app_label, name, release))
-        record = ours and runs_python(loader.get_migration(app_label, name))
         try:
-            with ExitStack() as stack:
-                executed = stack.enter_context(recording(connection)) if record else []
-                _apply(app_label, name)
+            _apply(app_label, name)
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             chain.failure = f"{app_label}.{name}: {type(exc).__name__}: {exc}"
             return chain
-        if record:
-            chain.migrations[-1].python_sql = executed
         if ours and name in heads:
             chain.schemas[heads[name]] = introspect_tables(connection)
+        if since is not None and (app_label, name) == ref_reached:
+            chain.schemas[since[0]] = introspect_tables(connection)
     if unreleased:
         chain.schemas[UNRELEASED] = introspect_tables(connection)
+    if since is not None:
+        chain.schemas[WORKING_TREE] = introspect_tables(connection)
     return chain
+
+
+def ref_first(
+    connection: Any, loader: Any, plan: list[tuple[str, str]], heads: Collection[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """Return ``plan`` with the migrations up to ``heads`` first, and the last of those.
+
+    Heads the working tree no longer has (a squashed or deleted migration) are left out.
+    """
+    from django.db.migrations.executor import MigrationExecutor
+
+    targets = [head for head in heads if head in loader.graph.nodes]
+    if not targets:
+        return plan, None
+    first = [
+        (migration.app_label, migration.name)
+        for migration, _ in MigrationExecutor(connection).migration_plan(targets, clean_start=True)
+    ]
+    chosen = set(first)
+    return first + [key for key in plan if key not in chosen], first[-1] if first else None
 
 
 def git_owners() -> dict[tuple[str, str], str]:
@@ -210,7 +234,10 @@ def git_owners() -> dict[tuple[str, str], str]:
 
 
 def main(argv: list[str]) -> None:
-    """Capture the chain into the scratch database ``argv[0]`` and write JSON to ``argv[1]``."""
+    """Capture the chain into the scratch database ``argv[0]`` and write JSON to ``argv[1]``.
+
+    ``argv[2]``, if given, is the ref of ``zdt check --since`` (git releases).
+    """
     import django
 
     django.setup()
@@ -219,12 +246,13 @@ def main(argv: list[str]) -> None:
     from zerodowntime import conf
     from zerodowntime.project_apps import project_app_labels
 
-    database, output = argv
+    database, output, *ref = argv
     connection = connections["default"]
     connection.close()
     connection.settings_dict["NAME"] = database
     manifest = conf.release_manifest() if conf.get().release_manifest else None
-    chain = capture_chain(connection, manifest, project_app_labels(), git_owners())
+    since = (ref[0], conf.git_source().heads_at(ref[0])) if ref else None
+    chain = capture_chain(connection, manifest, project_app_labels(), git_owners(), since)
     connection.close()
     with open(output, "w") as handle:
         json.dump(chain.to_dict(), handle)

@@ -2,9 +2,14 @@
 
 ``v1``: ``shop`` (a product, and an index built without CONCURRENTLY: unsafe, kept as the
 baseline), ``blog`` and ``billing``. ``v2``: a nullable column in ``shop`` and in ``blog`` (safe).
-``v3``: code only, no migration. ``v4``: ``billing`` builds an index without CONCURRENTLY.
-The settings name the releases ``ZDT_RELEASES_FROM_GIT = ["v*"]`` and read their database from
-``DB_*`` variables.
+``v3``: code only, no migration. ``v4``: ``billing`` builds an index without CONCURRENTLY (and
+ships a factory for its invoices). The settings name the releases ``ZDT_RELEASES_FROM_GIT =
+["v*"]`` and read their database from ``DB_*`` variables.
+
+:data:`UNSAFE` is a fifth release that breaks v4's code: it drops ``shop``'s ``sku`` (v4 reads
+it), adds a NOT NULL ``rating`` without a database default to ``blog`` (v4 never writes it),
+builds an index without CONCURRENTLY, and makes ``billing``'s invoices refuse updates.
+:func:`add_broken_ref` commits, beside the releases, code that cannot be imported.
 """
 
 from __future__ import annotations
@@ -140,6 +145,61 @@ RELEASES: dict[str, dict[str, str]] = {
         "billing/migrations/0002_name_index.py": _plain_index(
             "billing", "0001_initial", "billing_invoice"
         ),
+        "billing/factories.py": (
+            "from billing.models import Invoice\n\n\n"
+            "def invoice():\n"
+            '    return Invoice.objects.create(name="factory-made")\n\n\n'
+            'CHECK_FACTORIES = {"billing.Invoice": invoice}\n'
+        ),
+    },
+}
+
+_IMMUTABLE_INVOICES = """\
+from django.db import migrations
+
+FUNCTION = \"\"\"
+CREATE FUNCTION billing_invoice_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'invoice % is immutable', OLD.name;
+END $$
+\"\"\"
+
+
+class Migration(migrations.Migration):
+    dependencies = [("billing", "0002_name_index")]
+    operations = [
+        migrations.RunSQL(FUNCTION, "DROP FUNCTION billing_invoice_immutable()"),
+        migrations.RunSQL(
+            "CREATE TRIGGER billing_invoice_immutable BEFORE UPDATE ON billing_invoice"
+            " FOR EACH ROW EXECUTE FUNCTION billing_invoice_immutable()",
+            "DROP TRIGGER billing_invoice_immutable ON billing_invoice",
+        ),
+    ]
+"""
+
+UNSAFE: dict[str, dict[str, str]] = {
+    "v5": {
+        "shop/models.py": _models("Product"),
+        "shop/migrations/0004_remove_product_sku.py": """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0003_product_sku")]
+    operations = [migrations.RemoveField("product", "sku")]
+""",
+        "blog/models.py": _models("Post", "summary")
+        + "    rating = models.IntegerField(default=0)\n",
+        "blog/migrations/0003_post_rating.py": """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("blog", "0002_post_summary")]
+    operations = [migrations.AddField("post", "rating", models.IntegerField(default=0))]
+""",
+        "blog/migrations/0004_name_index.py": _plain_index("blog", "0003_post_rating", "blog_post"),
+        "billing/migrations/0003_immutable_invoices.py": _IMMUTABLE_INVOICES,
     },
 }
 
@@ -156,11 +216,11 @@ def git(repo: Path, *args: str) -> str:
     return result.stdout
 
 
-def write_tagged_project(root: Path) -> Path:
-    """Write, commit and tag each release in order under ``root``; return ``root`` (at v4)."""
+def write_tagged_project(root: Path, releases: dict[str, dict[str, str]] | None = None) -> Path:
+    """Write, commit and tag each release (default :data:`RELEASES`) in order; return ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "--quiet", "--initial-branch=main")
-    for tag, files in RELEASES.items():
+    for tag, files in (releases or RELEASES).items():
         for relative, text in files.items():
             path = root / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,3 +229,13 @@ def write_tagged_project(root: Path) -> Path:
         git(root, "commit", "--quiet", "-m", f"release {tag}")
         git(root, "tag", tag)
     return root
+
+
+def add_broken_ref(root: Path, tag: str, base: str) -> None:
+    """Tag as ``tag`` a commit on ``base`` whose models import a missing module (HEAD stays)."""
+    git(root, "checkout", "--quiet", "-b", f"{tag}-branch", base)
+    models = root / "shop" / "models.py"
+    models.write_text("import a_module_nobody_wrote  # noqa: F401\n" + models.read_text())
+    git(root, "commit", "--quiet", "--all", "-m", f"{tag}: shop's models import a missing module")
+    git(root, "tag", tag)
+    git(root, "checkout", "--quiet", "main")
