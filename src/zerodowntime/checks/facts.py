@@ -31,6 +31,7 @@ class MigrationCapture:
     atomic: bool
     silences: dict[str, str] = field(default_factory=dict)
     operations: list[OperationSQL] = field(default_factory=list)
+    python_sql: list[str] = field(default_factory=list)  # data SQL its Python code ran
 
     @property
     def key(self) -> str:

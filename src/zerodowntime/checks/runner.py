@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from zerodowntime.checks.compat import check_compatibility
 from zerodowntime.checks.facts import WORKING_TREE, ChainCapture, Execution, ReleaseFacts
 from zerodowntime.checks.findings import Finding, Severity, apply_silences
 from zerodowntime.checks.rules import failure_finding, lint_migrations
+from zerodowntime.checks.table_stats import DatabaseStats, StatsError, looking_at
 from zerodowntime.scratch import create_database, drop_database
 from zerodowntime.subprocesses import CommandFailed, finish
 
@@ -43,6 +45,7 @@ class Report:
     snapshots_written: list[str] = field(default_factory=list)
     since: str | None = None  # the baseline's ref: older migrations only inform
     baseline: list[str] = field(default_factory=list)
+    table_sizes_from: str | None = None  # the database `--database-url` looked at
 
     @property
     def failed(self) -> bool:
@@ -62,6 +65,7 @@ class Report:
             "snapshots_written": self.snapshots_written,
             "since": self.since,
             "baseline": self.baseline,
+            "table_sizes_from": self.table_sizes_from,
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
@@ -190,8 +194,12 @@ def evaluate(
     facts: dict[str, ReleaseFacts],
     snapshot_dir: Path | None,
     baseline: Baseline | None = None,
+    sizes: DatabaseStats | None = None,
 ) -> list[Finding]:
-    """Return every finding for the gathered facts, silences and the baseline applied."""
+    """Return every finding for the gathered facts, silences and the baseline applied.
+
+    With ``sizes`` (the database ``--database-url`` looked at), findings get their table's size.
+    """
     findings = lint_migrations(chain.migrations)
     if chain.failure:
         findings.append(failure_finding(chain.failure))
@@ -205,6 +213,10 @@ def evaluate(
         from zerodowntime.checks.graphql_policy import check_graphql
 
         findings += check_graphql(sdls, snapshot_dir)  # type: ignore[arg-type]
+    if sizes is not None:
+        from zerodowntime.checks.table_sizes import with_table_sizes
+
+        findings = with_table_sizes(findings, chain, sizes)
     silences = {migration.key: migration.silences for migration in chain.migrations}
     return apply_baseline(apply_silences(findings, silences), baseline)
 
@@ -215,11 +227,13 @@ def run_checks(
     update_snapshots: bool = False,
     since: str | None = None,
     everything: bool = False,
+    database_url: str | None = None,
 ) -> Report:
     """Run every check on the configured project (Django must be set up) and return a report.
 
     Only the migrations added since ``since`` (default: :func:`default_since`) can fail;
-    ``everything`` lints them all.
+    ``everything`` lints them all. ``database_url`` (default: ``ZDT_CHECK_DATABASE_URL``) names
+    a database only looked at, for the size of each finding's table.
     """
     from zerodowntime import conf
 
@@ -229,8 +243,19 @@ def run_checks(
     ref = None if everything else since or default_since()
     baseline = baseline_at(ref) if ref else None
     code = since_code(ref) if ref and conf.git_releases() is not None else None
-    with tempfile.TemporaryDirectory(prefix="zdt-check-") as tmp:
-        chain, facts = gather(versions, Path(tmp), code)
+    url = database_url or conf.get().check_database_url
+    sizes = None
+    try:
+        with ExitStack() as stack:
+            looker = stack.enter_context(looking_at(url)) if url else None  # fails fast
+            with tempfile.TemporaryDirectory(prefix="zdt-check-") as tmp:
+                chain, facts = gather(versions, Path(tmp), code)
+            if looker is not None:
+                from zerodowntime.checks.table_sizes import table_names
+
+                sizes = looker.read(table_names(chain))
+    except StatsError as exc:
+        raise CheckError(str(exc)) from None
     written: list[str] = []
     if update_snapshots and snapshot_dir is not None:
         from zerodowntime.checks.graphql_policy import write_snapshots
@@ -238,12 +263,13 @@ def run_checks(
         sdls = {v: f.sdl for v, f in facts.items() if f.sdl is not None}
         written = [str(path) for path in write_snapshots(sdls, snapshot_dir)]
     return Report(
-        findings=evaluate(chain, facts, snapshot_dir, baseline),
+        findings=evaluate(chain, facts, snapshot_dir, baseline, sizes),
         releases=list(named),
         migrations=[migration.key for migration in chain.migrations],
         snapshots_written=written,
         since=ref,
         baseline=[m.key for m in chain.migrations if baseline and baseline.holds(m.key)],
+        table_sizes_from=sizes.where if sizes else None,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Collection, Mapping
+from contextlib import ExitStack
 from typing import Any
 
 from zerodowntime.checks.facts import (
@@ -24,6 +25,7 @@ from zerodowntime.checks.facts import (
     OperationSQL,
     Table,
 )
+from zerodowntime.checks.python_sql import recording, runs_python
 from zerodowntime.sql import assigned_new_columns
 
 _COLUMNS_SQL = """
@@ -183,11 +185,16 @@ def capture_chain(
             )
             unreleased = unreleased or (manifest is not None and release == UNRELEASED)
             chain.migrations.append(capture_migration(connection, loader, app_label, name, release))
+        record = ours and runs_python(loader.get_migration(app_label, name))
         try:
-            _apply(app_label, name)
+            with ExitStack() as stack:
+                executed = stack.enter_context(recording(connection)) if record else []
+                _apply(app_label, name)
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             chain.failure = f"{app_label}.{name}: {type(exc).__name__}: {exc}"
             return chain
+        if record:
+            chain.migrations[-1].python_sql = executed
         if ours and name in heads:
             chain.schemas[heads[name]] = introspect_tables(connection)
         if since is not None and (app_label, name) == ref_reached:

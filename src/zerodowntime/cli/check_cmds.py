@@ -59,8 +59,22 @@ def _database_available() -> Iterator[None]:
     " from git, the ref's own code is also compared with the new schema and run on it.",
 )
 @click.option("--all", "everything", is_flag=True, help="Lint every migration, with no baseline.")
+@click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help="A database to look at, read-only (production or a copy of it): each finding says how"
+    " many rows its table has there and what its lock or scan would cost, and a data loop over a"
+    " big table is an error (default: ZDT_CHECK_DATABASE_URL).",
+)
 @friendly
-def check(output_format: str, update_snapshots: bool, since: str | None, everything: bool) -> None:
+def check(
+    output_format: str,
+    update_snapshots: bool,
+    since: str | None,
+    everything: bool,
+    database_url: str | None,
+) -> None:
     """Check migrations, release compatibility and the GraphQL API; exit 1 on an error.
 
     Every migration is applied to a scratch database (dropped afterwards) so the SQL checked is
@@ -79,6 +93,7 @@ def check(output_format: str, update_snapshots: bool, since: str | None, everyth
                 update_snapshots=update_snapshots,
                 since=since,
                 everything=everything,
+                database_url=database_url,
             )
         except CheckError as exc:
             raise click.ClickException(str(exc)) from exc
