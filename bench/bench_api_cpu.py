@@ -1,4 +1,4 @@
-"""Measure the app server's CPU per request: `product(id)`, `productCreate` and the floor.
+"""Measure the app server worker's CPU per request: `product(id)`, `productCreate`, the floor.
 
 Run from the repository root::
 
@@ -7,25 +7,30 @@ Run from the repository root::
 It starts throw-away embedded servers, migrates to the newest release, adds 10,000 products,
 and serves them with `zdt serve --workers 1 --threads 1` (gunicorn, one worker process with one
 thread; `--worker-class asgi` for the asyncio front). A client sends sequential requests on one
-keep-alive connection; the server's CPU time (user + system of `zdt serve`, the gunicorn master
-and its worker, from /proc/<pid>/stat) is read before and after each batch. The floor is
-`GET /health/` (liveness: a plain Django view that touches no database). Each round measures
-the three in turn; the median round is reported, with each figure's ratio to the floor.
-PostgreSQL's own CPU is not counted: only the app server's.
+keep-alive connection, each body encoded once beforehand, so that the client's own work does
+not stretch the wall time. The figure is the CPU time (user + system, from /proc/<pid>/stat) of
+the gunicorn worker, the process that handles the requests, read before and after each batch.
+Reported apart, per request: the other processes of `zdt serve` (the `zdt` wrapper and the
+gunicorn master, which do not touch requests), the client, the wall time, and what the worker
+spends while idle (its heartbeat thread and gunicorn's loop, measured over a quiet window, per
+second) in the wall time of one request. The floor is `GET /health/` (liveness: a plain Django
+view that touches no database). Each round measures the three in turn; the median round is
+reported, with each figure's ratio to the floor. PostgreSQL's own CPU is not counted.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import statistics
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from benchlib import embedded_services, machine
 
 from zerodowntime.subprocesses import ZDT
@@ -34,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 READ = "query($id: ID!) { product(id: $id) { id name slug description createdAt } }"
 CREATE = "mutation($n: String!) { productCreate(name: $n) { product { id slug } } }"
+IDLE_SECONDS = 5.0
+NAMES = 500  # productCreate cycles through this many names (slug numbering per name)
 
 
 def zdt(env: dict[str, str], *args: str) -> str:
@@ -44,14 +51,11 @@ def zdt(env: dict[str, str], *args: str) -> str:
     return result.stdout.strip()
 
 
-def descendants(pid: int) -> list[int]:
-    """Return ``pid`` and every process below it."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").iterdir():
-            todo.extend(int(child) for child in (task / "children").read_text().split())
+def children(pid: int) -> list[int]:
+    """Return the child processes of ``pid``."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.extend(int(child) for child in (task / "children").read_text().split())
     return found
 
 
@@ -64,12 +68,57 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def measure(pids: list[int], requests: int, send: Callable[[int], None]) -> float:
-    """Return the server's CPU milliseconds per request over ``requests`` calls of ``send``."""
-    before = cpu_seconds(pids)
+@dataclass(frozen=True)
+class Server:
+    """The processes of one `zdt serve --workers 1`: the worker, and the wrapper and master."""
+
+    worker: list[int]
+    others: list[int]
+
+    @classmethod
+    def of(cls, zdt_pid: int) -> Server:
+        """Split ``zdt_pid`` and its descendants: the worker is the one without children."""
+        found, todo = [], [zdt_pid]
+        while todo:
+            current = todo.pop()
+            found.append((current, children(current)))
+            todo.extend(found[-1][1])
+        return cls(
+            worker=[pid for pid, below in found if not below],
+            others=[pid for pid, below in found if below],
+        )
+
+    def sample(self) -> tuple[float, float, float, float]:
+        """Return (worker CPU, others' CPU, client CPU, wall clock), in seconds."""
+        return (
+            cpu_seconds(self.worker),
+            cpu_seconds(self.others),
+            time.process_time(),
+            time.monotonic(),
+        )
+
+
+def measure(server: Server, requests: int, send: Callable[[int], object]) -> dict[str, float]:
+    """Return the milliseconds per request over ``requests`` calls of ``send``, per process."""
+    before = server.sample()
     for i in range(requests):
         send(i)
-    return (cpu_seconds(pids) - before) * 1000 / requests
+    after = server.sample()
+    per_request = [(a - b) * 1000 / requests for a, b in zip(after, before, strict=True)]
+    worker, others, client, wall = per_request
+    return {"worker": worker, "others": others, "client": client, "wall": wall}
+
+
+def idle_rate(server: Server, seconds: float) -> dict[str, float]:
+    """Return the CPU milliseconds per second the server spends while no request comes."""
+    before = server.sample()
+    time.sleep(seconds)
+    after = server.sample()
+    wall = after[3] - before[3]
+    return {
+        "worker": (after[0] - before[0]) * 1000 / wall,
+        "others": (after[1] - before[1]) * 1000 / wall,
+    }
 
 
 def main() -> None:
@@ -85,9 +134,9 @@ def main() -> None:
         zdt(env, "migrate")
         zdt(env, "populate", "--amount", str(args.rows))
         token = zdt(env, "token", "--name", "bench")
-        port = str(8700 + os.getpid() % 200)
+        port = 8700 + os.getpid() % 200
         server = subprocess.Popen(
-            [*ZDT, "serve", "--port", port, "--workers", "1", "--threads", "1"]
+            [*ZDT, "serve", "--port", str(port), "--workers", "1", "--threads", "1"]
             + ["--worker-class", args.worker_class],
             env=env,
             cwd=ROOT,
@@ -101,70 +150,99 @@ def main() -> None:
             server.wait(timeout=30)
 
 
-def run(master: int, port: str, token: str, args: argparse.Namespace) -> dict[str, object]:
-    """Measure every figure ``args.rounds`` times; return the median round and the machine."""
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+class Client:
+    """One keep-alive HTTP connection that sends prepared requests and checks the answers."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def get(self, path: str) -> bytes:
+        """Send ``GET path``; return the body of its 200 answer."""
+        self.connection.request("GET", path)
+        return self._answer()
+
+    def post(self, body: bytes, headers: dict[str, str]) -> bytes:
+        """Send a prepared GraphQL body; return the answer, failing on any error."""
+        self.connection.request("POST", "/graphql/", body, headers)
+        answer = self._answer()
+        if b'"errors"' in answer:
+            raise RuntimeError(answer[:300].decode())
+        return answer
+
+    def _answer(self) -> bytes:
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{response.status}: {body[:200]!r}")
+        return body
+
+    def wait_until_up(self) -> None:
+        """Wait until the server answers ``/health/``."""
         for _ in range(300):
             try:
-                if client.get("/health/").status_code == 200:
-                    break
-            except httpx.TransportError:
+                self.get("/health/")
+                return
+            except (OSError, http.client.HTTPException):
+                self.connection.close()
                 time.sleep(0.1)
-        pids = descendants(master)  # zdt, the gunicorn master and its one worker
-        auth = {"Authorization": f"Bearer {token}"}
-        read_id = post(client, CREATE, {"n": "Bench lamp"}, auth)["productCreate"]["product"]["id"]
-        figures = {
-            "health": lambda i: check(client.get("/health/")),
-            "product(id)": lambda i: post(client, READ, {"id": read_id}),
-            "productCreate": lambda i: post(client, CREATE, {"n": f"Lamp {i % 500}"}, auth),
-        }
-        for send in figures.values():  # warm up: imports, caches, prepared connections
-            for i in range(200):
-                send(i)
-        rounds = [
-            {name: measure(pids, args.requests, send) for name, send in figures.items()}
-            for _ in range(args.rounds)
-        ]
+        raise RuntimeError("the server did not answer /health/")
+
+
+def graphql_body(query: str, variables: dict[str, str]) -> bytes:
+    """Return the JSON body of one GraphQL request."""
+    return json.dumps({"query": query, "variables": variables}).encode()
+
+
+def run(zdt_pid: int, port: int, token: str, args: argparse.Namespace) -> dict[str, object]:
+    """Measure every figure ``args.rounds`` times; return the median round and the machine."""
+    client = Client(port)
+    client.wait_until_up()
+    server = Server.of(zdt_pid)
+    json_headers = {"Content-Type": "application/json"}
+    auth = {**json_headers, "Authorization": f"Bearer {token}"}
+    created = client.post(graphql_body(CREATE, {"n": "Bench lamp"}), auth)
+    read_id = json.loads(created)["data"]["productCreate"]["product"]["id"]
+    read = graphql_body(READ, {"id": read_id})
+    creates = [graphql_body(CREATE, {"n": f"Lamp {i}"}) for i in range(NAMES)]
+    figures: dict[str, Callable[[int], object]] = {
+        "health": lambda i: client.get("/health/"),
+        "product(id)": lambda i: client.post(read, json_headers),
+        "productCreate": lambda i: client.post(creates[i % NAMES], auth),
+    }
+    for send in figures.values():  # warm up: imports, caches, prepared connections
+        for i in range(300):
+            send(i)
+    idle = idle_rate(server, IDLE_SECONDS)
+    client.connection.close()  # gunicorn closed it after its keep-alive time (2 s)
+    for send in figures.values():
+        send(0)
+    rounds = [
+        {name: measure(server, args.requests, send) for name, send in figures.items()}
+        for _ in range(args.rounds)
+    ]
     result: dict[str, object] = {
         "machine": machine(),
+        "load_average": os.getloadavg(),
         "worker_class": args.worker_class,
         "requests": args.requests,
+        "idle_cpu_ms_per_s": {key: round(value, 3) for key, value in idle.items()},
     }
+    floor = statistics.median(r["health"]["worker"] for r in rounds)
     for name in figures:
-        value = statistics.median(r[name] for r in rounds)
-        result[name] = {
-            "cpu_ms": round(value, 3),
-            "rounds": [round(r[name], 3) for r in rounds],
+        median = {
+            key: statistics.median(r[name][key] for r in rounds)
+            for key in ("worker", "others", "client", "wall")
         }
-    floor = statistics.median(r["health"] for r in rounds)
-    for name in ("product(id)", "productCreate"):
-        entry = result[name]
-        assert isinstance(entry, dict)
-        entry["ratio_to_floor"] = round(entry["cpu_ms"] / floor, 2)
+        result[name] = {
+            "cpu_ms": round(median["worker"], 3),
+            "ratio_to_floor": round(median["worker"] / floor, 2),
+            "rounds": [round(r[name]["worker"], 3) for r in rounds],
+            "idle_share_ms": round(idle["worker"] * median["wall"] / 1000, 4),
+            "others_cpu_ms": round(median["others"], 3),
+            "client_cpu_ms": round(median["client"], 3),
+            "wall_ms": round(median["wall"], 3),
+        }
     return result
-
-
-def check(response: httpx.Response) -> None:
-    """Fail unless the answer is a 200."""
-    if response.status_code != 200:
-        raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
-
-
-def post(
-    client: httpx.Client,
-    query: str,
-    variables: dict[str, str],
-    headers: dict[str, str] | None = None,
-) -> dict:
-    """Send one GraphQL request; return its data, failing on any error."""
-    response = client.post(
-        "/graphql/", json={"query": query, "variables": variables}, headers=headers or {}
-    )
-    check(response)
-    body = response.json()
-    if "errors" in body:
-        raise RuntimeError(str(body["errors"])[:300])
-    return body["data"]
 
 
 if __name__ == "__main__":
