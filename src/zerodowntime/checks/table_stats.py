@@ -19,16 +19,29 @@ OPTIONS = "-c default_transaction_read_only=on -c statement_timeout=5s -c lock_t
 CONNECT_TIMEOUT = 5
 
 # Rows: PostgreSQL's estimate from the last VACUUM or ANALYZE, else the live rows counted by the
-# statistics system (a table never vacuumed nor analyzed has reltuples -1).
+# statistics system (a table never vacuumed nor analyzed has reltuples -1). A partitioned table
+# is the sum of its leaf partitions (autovacuum never analyzes the parent itself).
 _TABLES_SQL = """
-SELECT n.nspname, c.relname,
-       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE coalesce(s.n_live_tup, 0) END,
-       pg_table_size(c.oid), pg_indexes_size(c.oid)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+WITH named AS (
+    SELECT c.oid, n.nspname, c.relname
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'm') AND c.relname = ANY(%s)
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+), parts AS (
+    SELECT named.oid AS parent, coalesce(tree.relid, named.oid) AS part
+    FROM named
+    LEFT JOIN LATERAL pg_partition_tree(named.oid) tree ON tree.isleaf
+)
+SELECT named.nspname, named.relname,
+       sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+                ELSE coalesce(s.n_live_tup, 0) END),
+       sum(pg_table_size(c.oid)), sum(pg_indexes_size(c.oid))
+FROM named
+JOIN parts ON parts.parent = named.oid
+JOIN pg_class c ON c.oid = parts.part
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-WHERE c.relkind IN ('r', 'p', 'm') AND c.relname = ANY(%s)
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+GROUP BY named.nspname, named.relname
 """
 
 

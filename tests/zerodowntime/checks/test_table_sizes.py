@@ -18,6 +18,7 @@ from zerodowntime.checks.runner import evaluate, gather
 from zerodowntime.checks.table_sizes import table_names
 from zerodowntime.checks.table_stats import DatabaseStats, StatsError, looking_at
 from zerodowntime.scratch import create_database, drop_database, with_database_name
+from zerodowntime.sql import Relation
 
 FIXTURE = "bad_flow_data_loop"
 ROWS = 200_000
@@ -43,6 +44,11 @@ def _populate(url: str, rows: int) -> None:
             (rows,),
         )
         connection.execute("VACUUM ANALYZE item")
+        connection.execute("CREATE TABLE event (id int, k int) PARTITION BY RANGE (k)")
+        connection.execute("CREATE TABLE event_1 PARTITION OF event FOR VALUES FROM (0) TO (5)")
+        connection.execute("CREATE TABLE event_2 PARTITION OF event FOR VALUES FROM (5) TO (10)")
+        connection.execute("INSERT INTO event SELECT g, g % 10 FROM generate_series(1, 3000) g")
+        connection.execute("ANALYZE event_1, event_2")  # as autovacuum: never the parent
 
 
 def _record_applied(url: str, *names: str) -> None:
@@ -144,6 +150,16 @@ def test_migrations_applied_in_that_database_are_left_alone(
     assert ("ZDT111", "0004_fill_python") in rules_by_migration(findings)
     assert ("ZDT111", "0003_fill_sql") not in rules_by_migration(findings)
     assert _by_rule(findings, "ZDT101")["0002_name_index"].size is None
+
+
+def test_a_partitioned_table_is_the_sum_of_its_partitions(databases: dict[str, str]) -> None:
+    with looking_at(databases["empty"]) as looker:
+        sizes = looker.read(["event", "item", "absent"])
+    event = sizes.table(Relation("event"))
+    assert event is not None and event.rows == 3000 and event.table_bytes > 0
+    assert sizes.table(Relation("item", "public")) is not None
+    assert sizes.table(Relation("absent")) is None
+    assert sizes.table(Relation("item", "elsewhere")) is None
 
 
 def test_the_connection_is_read_only_and_a_bad_url_is_one_sentence(
