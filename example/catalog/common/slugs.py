@@ -2,10 +2,11 @@
 
 A slug is Django's ``slugify`` of the name (``product`` when that is empty), then ``-2``,
 ``-3``... for later products of the same base. The next number of each base is kept in a
-counter table (``product_slugcounter``) and reserved with one upsert, so a collision costs one
-statement however many products share the name, and concurrent creators never get the same
-number. Slugs that exist already (set by hand, or a base that itself ends in ``-N``) are
-skipped by reserving further numbers.
+counter table (``product_slugcounter``) and reserved with one upsert, which also returns those
+of the new slugs that a product has already, so a new slug costs one statement however many
+products share the name, and concurrent creators never get the same number. Slugs that exist
+already (set by hand, or a base that itself ends in ``-N``) are skipped by reserving further
+numbers.
 """
 
 from __future__ import annotations
@@ -36,37 +37,39 @@ def numbered_slug(base: str, number: int) -> str:
     return base if number == 1 else f"{base}-{number}"
 
 
-def reserve_numbers(counts: dict[str, int]) -> dict[str, list[int]]:
-    """Reserve ``counts[base]`` consecutive numbers for each base in one statement."""
+RESERVE_SQL = f"""
+WITH wanted AS (
+    SELECT base, amount FROM unnest(%s::text[], %s::bigint[]) AS wanted(base, amount)
+), reserved AS (
+    INSERT INTO {COUNTER_TABLE} AS counter (base, last)
+    SELECT base, amount FROM wanted
+    ON CONFLICT (base) DO UPDATE SET last = counter.last + EXCLUDED.last
+    RETURNING counter.base, counter.last
+)
+SELECT reserved.base, reserved.last, ARRAY(
+    SELECT product.slug FROM {PRODUCT_TABLE} AS product
+    WHERE product.slug = ANY(ARRAY(
+        SELECT CASE WHEN number = 1 THEN reserved.base ELSE reserved.base || '-' || number END
+        FROM generate_series(reserved.last - wanted.amount + 1, reserved.last) AS number
+    ))
+)
+FROM reserved JOIN wanted USING (base)
+"""
+
+
+def reserve_numbers(counts: dict[str, int]) -> tuple[dict[str, list[int]], set[str]]:
+    """Reserve ``counts[base]`` consecutive numbers for each base in one statement.
+
+    Return the numbers of each base and those of their slugs that some product already has.
+    """
     if not counts:
-        return {}
+        return {}, set()
     bases = list(counts)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {COUNTER_TABLE} AS counter (base, last)
-            SELECT base, amount FROM unnest(%s::text[], %s::bigint[]) AS wanted(base, amount)
-            ON CONFLICT (base) DO UPDATE SET last = counter.last + EXCLUDED.last
-            RETURNING base, last
-            """,
-            [bases, [counts[base] for base in bases]],
-        )
-        last_by_base = dict(cursor.fetchall())
-    return {
-        base: list(range(last_by_base[base] - counts[base] + 1, last_by_base[base] + 1))
-        for base in bases
-    }
-
-
-def existing_slugs(candidates: Sequence[str]) -> set[str]:
-    """Return those of ``candidates`` that some product already has."""
-    if not candidates:
-        return set()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT slug FROM {PRODUCT_TABLE} WHERE slug = ANY(%s::text[])", [list(candidates)]
-        )
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(RESERVE_SQL, [bases, [counts[base] for base in bases]])
+        rows = cursor.fetchall()
+    numbers = {base: list(range(last - counts[base] + 1, last + 1)) for base, last, _ in rows}
+    return numbers, {slug for _, _, taken in rows for slug in taken}
 
 
 def bulk_unique_slugs(names: Sequence[str]) -> list[str]:
@@ -75,10 +78,10 @@ def bulk_unique_slugs(names: Sequence[str]) -> list[str]:
     slugs: list[str | None] = [None] * len(names)
     todo = list(range(len(names)))
     while todo:
-        reserved = reserve_numbers(Counter(bases[i] for i in todo))
+        reserved, taken = reserve_numbers(Counter(bases[i] for i in todo))
         numbers = {base: iter(values) for base, values in reserved.items()}
         candidates = {i: numbered_slug(bases[i], next(numbers[bases[i]])) for i in todo}
-        taken = existing_slugs(list(candidates.values())) | {s for s in slugs if s}
+        taken |= {s for s in slugs if s}
         seen: defaultdict[str, int] = defaultdict(int)
         retry = []
         for i, candidate in candidates.items():

@@ -50,10 +50,10 @@ def test_existing_and_colliding_slugs_are_skipped() -> None:
 
 
 @pytest.mark.django_db
-def test_one_hundred_thousand_same_names_cost_a_constant_number_of_queries(
+def test_one_hundred_thousand_same_names_cost_one_statement(
     django_assert_max_num_queries,
 ) -> None:
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         slugs = bulk_unique_slugs(["Same name"] * 100_000)
     assert len(set(slugs)) == 100_000
     assert slugs[-1] == "same-name-100000"
