@@ -111,20 +111,22 @@ def _data_loops(capture: MigrationCapture, stats: DatabaseStats, threshold: int)
     """Return a ZDT111 finding per big table the migration's data changes go through."""
     created = _created(capture)
     python = next((op.description for op in capture.operations if op.python), "Python code")
-    seen: dict[Relation, tuple[str, str]] = {}
-    for operation in capture.operations:
-        for sql in operation.statements:
-            if any(change.kind is Kind.DML for change in classify(sql)):
-                for table in scanned_tables(sql):
-                    seen.setdefault(table, (sql, f"{operation.description}"))
-    for sql in capture.python_sql:
-        for table in scanned_tables(sql):
-            seen.setdefault(table, (sql, f"RunPython ({python})"))
-    findings = []
-    for relation, (sql, what) in seen.items():
+    loops: list[tuple[Relation, str, str]] = [
+        (table, sql, operation.description)
+        for operation in capture.operations
+        for sql in operation.statements
+        if any(change.kind is Kind.DML for change in classify(sql))
+        for table in scanned_tables(sql)
+    ]
+    loops += [
+        (t, sql, f"RunPython ({python})") for sql in capture.python_sql for t in scanned_tables(sql)
+    ]
+    findings, seen = [], set()
+    for relation, sql, what in loops:
         found = stats.table(relation)
-        if relation.name in created or found is None or found.rows < threshold:
+        if relation.name in created or found is None or found.rows < threshold or found in seen:
             continue
+        seen.add(found)
         size = size_of(relation, Work.ROWS, Lock.ROW_EXCLUSIVE, stats)
         message = (
             f"{what} goes through {size.table} row by row: {found.rows:,} rows,"

@@ -13,10 +13,11 @@ import pytest
 
 from tests.zerodowntime.checks.conftest import FIXTURE_SETTINGS, Gathered, rules_by_migration
 from tests.zerodowntime.checks.test_cli import zdt_check
+from zerodowntime.checks.facts import ChainCapture, MigrationCapture, OperationSQL
 from zerodowntime.checks.findings import Finding
 from zerodowntime.checks.runner import evaluate, gather
-from zerodowntime.checks.table_sizes import table_names
-from zerodowntime.checks.table_stats import DatabaseStats, StatsError, looking_at
+from zerodowntime.checks.table_sizes import table_names, with_table_sizes
+from zerodowntime.checks.table_stats import DatabaseStats, StatsError, TableStats, looking_at
 from zerodowntime.scratch import create_database, drop_database, with_database_name
 from zerodowntime.sql import Relation
 
@@ -198,3 +199,24 @@ def test_zdt_check_with_an_unreachable_database_says_so_in_one_line(
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert "cannot connect to database shop on 127.0.0.1:1" in line
+
+
+def test_one_data_loop_finding_per_table_however_it_is_named() -> None:
+    capture = MigrationCapture("app", "0002_fill", "1", atomic=True)
+    capture.operations = [
+        OperationSQL(0, "Raw SQL operation", statements=["UPDATE public.item SET n = 0"])
+    ]
+    capture.python_sql = ["SELECT item.id FROM item", "SELECT other.id FROM other"]
+    chain = ChainCapture("app", ["1"], [capture], {})
+    stats = DatabaseStats(
+        "database shop on db",
+        ("public",),
+        {
+            ("public", "item"): TableStats("public", "item", ROWS, 10 * 2**20, 0),
+            ("public", "other"): TableStats("public", "other", 10, 8192, 0),
+        },
+    )
+    [loop] = with_table_sizes([], chain, stats, threshold=ROWS)
+    assert loop.statement == "UPDATE public.item SET n = 0" and loop.size is not None
+    assert loop.message.startswith("Raw SQL operation goes through public.item row by row")
+    assert with_table_sizes([], chain, stats, threshold=ROWS + 1) == []
