@@ -54,10 +54,16 @@ def drop_database(server: str | BaseDatabaseWrapper, name: str) -> None:
     _execute(server, f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)")
 
 
-def create_database(server: str | BaseDatabaseWrapper, name: str) -> None:
-    """Create database ``name`` empty, dropping a database of that name first."""
+def create_database(
+    server: str | BaseDatabaseWrapper, name: str, *, template: str | None = None
+) -> None:
+    """Create database ``name`` empty (or a copy of ``template``), dropping one of that name first.
+
+    PostgreSQL copies a template only while nobody is connected to it (it waits up to 5 s).
+    """
     drop_database(server, name)
-    _execute(server, f"CREATE DATABASE {_quoted(name)}")
+    copy = f" TEMPLATE {_quoted(template)}" if template is not None else ""
+    _execute(server, f"CREATE DATABASE {_quoted(name)}{copy}")
 
 
 def recreate_database(server_url: str, name: str) -> str:
@@ -67,9 +73,14 @@ def recreate_database(server_url: str, name: str) -> str:
 
 
 @contextmanager
-def scratch_database(server: str | BaseDatabaseWrapper, name: str) -> Iterator[str]:
-    """Create database ``name`` empty for the block and drop it afterwards; yield its name."""
-    create_database(server, name)
+def scratch_database(
+    server: str | BaseDatabaseWrapper, name: str, *, template: str | None = None
+) -> Iterator[str]:
+    """Create database ``name`` (empty, or a copy of ``template``) for the block, then drop it.
+
+    Yield its name.
+    """
+    create_database(server, name, template=template)
     try:
         yield name
     finally:

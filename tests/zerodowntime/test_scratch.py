@@ -64,3 +64,21 @@ def test_a_django_connection_names_the_server_too(django_db_blocker: object) -> 
     with unblock(), scratch_database(connection, name):
         assert _exists(name)
     assert not _exists(name)
+
+
+def test_a_scratch_database_can_start_as_a_copy_of_another() -> None:
+    server = os.environ["DATABASE_URL"]
+    template, copy = (f"zdt_scratch_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    with scratch_database(server, template):
+        with psycopg.connect(with_database_name(server, template), autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (id int)")
+            conn.execute("INSERT INTO kept VALUES (1), (2)")
+        with (
+            scratch_database(server, copy, template=template),
+            psycopg.connect(with_database_name(server, copy), autocommit=True) as conn,
+        ):
+            assert conn.execute("SELECT sum(id) FROM kept").fetchone() == (3,)
+            conn.execute("INSERT INTO kept VALUES (4)")
+        with psycopg.connect(with_database_name(server, template)) as conn:
+            assert conn.execute("SELECT sum(id) FROM kept").fetchone() == (3,), "template kept"
+    assert not _exists(copy) and not _exists(template)
