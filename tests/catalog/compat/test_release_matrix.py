@@ -1,8 +1,9 @@
 """The compatibility matrix: release N keeps working on N+1's schema; skipping a release breaks.
 
-Each test gets its own database in the session's PostgreSQL, walks it release by release with
-`zdt migrate --release X`, and runs each release's whole API scenario in a separate process
-(one release's models per process), including writes by the old release while it migrates.
+One database walks release by release with `zdt migrate --release X`, each release running its
+whole API scenario in a separate process (one release's models per process); a copy of the walk
+at each release (a template database) is the starting point of every test that begins there, so
+the walk runs once. Each test then writes with the old release while it migrates, on its copy.
 """
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from catalog.releases.manifest import MANIFEST
-from zerodowntime.scratch import scratch_database, with_database_name
+from zerodowntime.scratch import (
+    create_database,
+    drop_database,
+    scratch_database,
+    with_database_name,
+)
 from zerodowntime.waiting import WaitTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,15 +33,70 @@ VERSIONS = MANIFEST.versions
 STEPS = list(zip(VERSIONS, VERSIONS[1:], strict=False))
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    """Create an empty database for one test and drop it afterwards."""
+class Walk:
+    """One database migrated release by release, with a copy kept at each release reached."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.name = f"compat_{uuid.uuid4().hex[:10]}"
+        self.written: list[dict[str, Any]] = []
+        self.snapshots: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        create_database(server, self.name)
+
+    def snapshot(self, release: str) -> tuple[str, list[dict[str, Any]]]:
+        """Return the copy made when the walk reached ``release`` and the products written by then.
+
+        The walk goes on release by release as far as needed: migrate, then the release's
+        scenario writes rows and reads back every earlier one.
+        """
+        while release not in self.snapshots:
+            version = VERSIONS[len(self.snapshots)]
+            url = with_database_name(self.server, self.name)
+            migrate(url, version)
+            result = run_release(url, version, creates=4, expect=self.written)
+            assert result["errors"] == [], result["errors"]
+            self.written += result["created"]
+            copy = f"{self.name}_{version.replace('.', '_')}"
+            create_database(self.server, copy, template=self.name)
+            self.snapshots[version] = (copy, list(self.written))
+        return self.snapshots[release]
+
+    def drop(self) -> None:
+        """Drop the walked database and its copies."""
+        for name in [self.name, *(copy for copy, _ in self.snapshots.values())]:
+            drop_database(self.server, name)
+
+
+@pytest.fixture(scope="module")
+def walk() -> Iterator[Walk]:
+    """Return the module's walk through the releases (dropped at the end of the module)."""
     import os
 
-    base = os.environ["DATABASE_URL"]
-    name = f"compat_{uuid.uuid4().hex[:10]}"
-    with scratch_database(base, name):
-        yield with_database_name(base, name)
+    walked = Walk(os.environ["DATABASE_URL"])
+    try:
+        yield walked
+    finally:
+        walked.drop()
+
+
+DatabaseAt = Callable[[str], tuple[str, list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def database_at(walk: Walk) -> Iterator[DatabaseAt]:
+    """Return ``at(release)``: a copy of the walk at ``release`` for this test, and its products.
+
+    Each copy is the test's own database, dropped after the test.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def at(release: str) -> tuple[str, list[dict[str, Any]]]:
+            template, written = walk.snapshot(release)
+            name = f"compat_{uuid.uuid4().hex[:10]}"
+            stack.enter_context(scratch_database(walk.server, name, template=template))
+            return with_database_name(walk.server, name), list(written)
+
+        yield at
 
 
 def _env(database_url: str, release: str) -> dict[str, str]:
@@ -92,22 +153,11 @@ def run_release(database_url: str, release: str, **plan: Any) -> dict[str, Any]:
     return finish(start_client(database_url, release, plan))
 
 
-def walk_to(database_url: str, release: str) -> list[dict[str, Any]]:
-    """Migrate release by release up to ``release``, each release writing rows; return them."""
-    written: list[dict[str, Any]] = []
-    for version in VERSIONS[: VERSIONS.index(release) + 1]:
-        migrate(database_url, version)
-        result = run_release(database_url, version, creates=4, expect=written)
-        assert result["errors"] == [], result["errors"]
-        written += result["created"]
-    return written
-
-
 @pytest.mark.parametrize(("old", "new"), STEPS, ids=[f"{a}->{b}" for a, b in STEPS])
 def test_old_release_keeps_working_on_next_schema(
-    database_url: str, old: str, new: str, tmp_path: Path
+    database_at: DatabaseAt, old: str, new: str, tmp_path: Path
 ) -> None:
-    written = walk_to(database_url, old)
+    database_url, written = database_at(old)
     stop, ready = tmp_path / "stop", tmp_path / "ready"
     plan = {"loop_until": str(stop), "ready_file": str(ready), "expect": []}
     during = start_client(database_url, old, plan)
@@ -142,9 +192,9 @@ SKIPS = [
 
 @pytest.mark.parametrize(("target", "error", "detail"), SKIPS, ids=[s[0] for s in SKIPS])
 def test_skipping_a_release_breaks_the_old_one(
-    database_url: str, target: str, error: str, detail: str
+    database_at: DatabaseAt, target: str, error: str, detail: str
 ) -> None:
-    written = walk_to(database_url, "0.1.0")
+    database_url, written = database_at("0.1.0")
     migrate(database_url, target, allow_skip=True)  # refused without it (tests/zerodowntime/cli)
     result = run_release(database_url, "0.1.0", creates=2, expect=written)
     causes = [cause for failure in result["errors"] for cause in failure.get("causes", [])]
