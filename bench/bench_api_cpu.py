@@ -16,6 +16,11 @@ spends while idle (its heartbeat thread and gunicorn's loop, measured over a qui
 second) in the wall time of one request. The floor is `GET /health/` (liveness: a plain Django
 view that touches no database). Each round measures the three in turn; the median round is
 reported, with each figure's ratio to the floor. PostgreSQL's own CPU is not counted.
+
+With ``--baseline REF`` a second server runs the code of git REF (from a temporary worktree) on
+the same database, and each round measures both in turn: on a shared machine, whose load
+changes the CPU time of every request from one minute to the next, the ratio of the two is the
+comparison to trust.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,27 +135,63 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--worker-class", default="gthread", choices=("gthread", "asgi"))
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also serve the code of git REF (a temporary worktree) and measure it in the same"
+        " rounds, interleaved: on a shared machine, the comparison that load does not skew",
+    )
     args = parser.parse_args()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="catalog.settings", CATALOG_LOG_LEVEL="WARNING")
-    with embedded_services() as urls:
+    with embedded_services() as urls, worktree(args.baseline) as tree, ExitStack() as stack:
         env.update(urls)
         zdt(env, "migrate")
         zdt(env, "populate", "--amount", str(args.rows))
         token = zdt(env, "token", "--name", "bench")
         port = 8700 + os.getpid() % 200
-        server = subprocess.Popen(
-            [*ZDT, "serve", "--port", str(port), "--workers", "1", "--threads", "1"]
-            + ["--worker-class", args.worker_class],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            print(json.dumps(run(server.pid, port, token, args), indent=2))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        servers = {"current": stack.enter_context(serving(env, ROOT, port, args.worker_class))}
+        if tree is not None:
+            paths = os.pathsep.join(str(tree / folder) for folder in ("src", "example"))
+            servers[args.baseline] = stack.enter_context(
+                serving(dict(env, PYTHONPATH=paths), tree, port + 1, args.worker_class)
+            )
+        print(json.dumps(run(servers, token, args), indent=2))
+
+
+@contextmanager
+def worktree(ref: str | None) -> Iterator[Path | None]:
+    """Yield a temporary git worktree of ``ref`` (nothing without one), removed afterwards."""
+    if ref is None:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="zdt-baseline-")) / "tree"
+    git = ["git", "-C", str(ROOT), "worktree"]
+    subprocess.run([*git, "add", "--detach", str(folder), ref], check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run([*git, "remove", "--force", str(folder)], check=True, capture_output=True)
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path, port: int, worker_class: str) -> Iterator[Target]:
+    """Run `zdt serve` with one worker and one thread; yield it once it answers."""
+    server = subprocess.Popen(
+        [*ZDT, "serve", "--port", str(port), "--workers", "1", "--threads", "1"]
+        + ["--worker-class", worker_class],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = Client(port)
+        client.wait_until_up()
+        yield Target(client, Server.of(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 class Client:
@@ -193,42 +237,75 @@ def graphql_body(query: str, variables: dict[str, str]) -> bytes:
     return json.dumps({"query": query, "variables": variables}).encode()
 
 
-def run(zdt_pid: int, port: int, token: str, args: argparse.Namespace) -> dict[str, object]:
-    """Measure every figure ``args.rounds`` times; return the median round and the machine."""
-    client = Client(port)
-    client.wait_until_up()
-    server = Server.of(zdt_pid)
+@dataclass(frozen=True)
+class Target:
+    """A server under measurement and the client that talks to it."""
+
+    client: Client
+    server: Server
+
+
+def figures(client: Client, token: str, read_id: str) -> dict[str, Callable[[int], object]]:
+    """Return the three requests measured, each a function of the request's number."""
     json_headers = {"Content-Type": "application/json"}
     auth = {**json_headers, "Authorization": f"Bearer {token}"}
-    created = client.post(graphql_body(CREATE, {"n": "Bench lamp"}), auth)
-    read_id = json.loads(created)["data"]["productCreate"]["product"]["id"]
     read = graphql_body(READ, {"id": read_id})
     creates = [graphql_body(CREATE, {"n": f"Lamp {i}"}) for i in range(NAMES)]
-    figures: dict[str, Callable[[int], object]] = {
+    return {
         "health": lambda i: client.get("/health/"),
         "product(id)": lambda i: client.post(read, json_headers),
         "productCreate": lambda i: client.post(creates[i % NAMES], auth),
     }
-    for send in figures.values():  # warm up: imports, caches, prepared connections
-        for i in range(300):
-            send(i)
-    idle = idle_rate(server, IDLE_SECONDS)
-    client.connection.close()  # gunicorn closed it after its keep-alive time (2 s)
-    for send in figures.values():
-        send(0)
-    rounds = [
-        {name: measure(server, args.requests, send) for name, send in figures.items()}
-        for _ in range(args.rounds)
-    ]
+
+
+def run(servers: dict[str, Target], token: str, args: argparse.Namespace) -> dict[str, object]:
+    """Measure every figure of every server ``args.rounds`` times; return the median rounds."""
+    first = next(iter(servers.values())).client
+    auth = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    created = first.post(graphql_body(CREATE, {"n": "Bench lamp"}), auth)
+    read_id = json.loads(created)["data"]["productCreate"]["product"]["id"]
+    sends = {label: figures(target.client, token, read_id) for label, target in servers.items()}
+    idle = {}
+    for label, target in servers.items():
+        for send in sends[label].values():  # warm up: imports, caches, prepared connections
+            for i in range(300):
+                send(i)
+        idle[label] = idle_rate(target.server, IDLE_SECONDS)
+    rounds: dict[str, list[dict[str, dict[str, float]]]] = {label: [] for label in servers}
+    for _ in range(args.rounds):
+        for label, target in servers.items():
+            measured = {}
+            for name, send in sends[label].items():
+                # A new connection for each batch: gunicorn closes one idle for 2 s.
+                target.client.connection.close()
+                send(0)
+                measured[name] = measure(target.server, args.requests, send)
+            rounds[label].append(measured)
     result: dict[str, object] = {
         "machine": machine(),
-        "load_average": os.getloadavg(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "worker_class": args.worker_class,
         "requests": args.requests,
-        "idle_cpu_ms_per_s": {key: round(value, 3) for key, value in idle.items()},
+    }
+    for label in servers:
+        result[label] = summary(rounds[label], idle[label])
+    if len(servers) > 1:
+        current, baseline = (result[label] for label in servers)
+        assert isinstance(current, dict) and isinstance(baseline, dict)
+        result["current / baseline"] = {
+            name: round(current[name]["cpu_ms"] / baseline[name]["cpu_ms"], 3)
+            for name in ("health", "product(id)", "productCreate")
+        }
+    return result
+
+
+def summary(rounds: list[dict[str, dict[str, float]]], idle: dict[str, float]) -> dict[str, object]:
+    """Return each figure's median round, its ratio to the floor and its other processes."""
+    result: dict[str, object] = {
+        "idle_cpu_ms_per_s": {key: round(value, 3) for key, value in idle.items()}
     }
     floor = statistics.median(r["health"]["worker"] for r in rounds)
-    for name in figures:
+    for name in rounds[0]:
         median = {
             key: statistics.median(r[name][key] for r in rounds)
             for key in ("worker", "others", "client", "wall")

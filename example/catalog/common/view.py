@@ -90,6 +90,10 @@ def decode_body(data: str | bytes, max_depth: int) -> dict[str, Any]:
     return value
 
 
+def _too_large(max_bytes: int) -> RequestError:
+    return RequestError(413, ErrorCode.BODY_TOO_LARGE, f"At most {max_bytes} bytes are accepted.")
+
+
 def _content_length(request: HttpRequest) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -104,16 +108,13 @@ class GuardedGraphQLView(GraphQLView):  # type: ignore[type-arg]
         """Answer the request; refuse a malformed one with a JSON error and its code."""
         current = limits()
         self.graphql_ide = "graphiql" if current.graphiql else None
-        too_large = RequestError(
-            413, ErrorCode.BODY_TOO_LARGE, f"At most {current.max_body_bytes} bytes are accepted."
-        )
         try:
             if _content_length(request) > current.max_body_bytes:
-                raise too_large
+                raise _too_large(current.max_body_bytes)
             try:
                 return self.run(request=request)
             except RequestDataTooBig:
-                raise too_large from None
+                raise _too_large(current.max_body_bytes) from None
         except RequestError as exc:
             return error_response(exc.status_code, exc.code, exc.reason)
         except HTTPException as exc:
