@@ -48,26 +48,18 @@ def _catalog(name: str, schema: str | None) -> bool:
 
 @contextmanager
 def recording(connection: Any) -> Iterator[list[str]]:
-    """Yield a list that receives each statement that goes through a table while migrations run.
+    """Yield a list that receives each statement that goes through a table in the block.
 
-    Only between Django's ``pre_migrate`` and ``post_migrate`` signals (not the content types
-    and permissions created after), and never the migration recorder's own table.
+    The block applies one migration (no ``post_migrate``: content types and permissions are
+    created after the whole chain); the migration recorder's own table is never recorded.
     """
     from django.db.migrations.recorder import MigrationRecorder
-    from django.db.models.signals import post_migrate, pre_migrate
 
     recorder_table = MigrationRecorder.Migration._meta.db_table
     statements: list[str] = []
-    active = [False]
-
-    def start(**_: Any) -> None:
-        active[0] = True
-
-    def stop(**_: Any) -> None:
-        active[0] = False
 
     def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        if active[0] and len(statements) < LIMIT:
+        if len(statements) < LIMIT:
             text = numbered_parameters(sql) if params is not None else sql
             tables = [t for t in scanned_tables(text) if not _catalog(t.name, t.schema)]
             ours = tables and all(t.name != recorder_table for t in tables)
@@ -75,11 +67,5 @@ def recording(connection: Any) -> Iterator[list[str]]:
                 statements.append(text)
         return execute(sql, params, many, context)
 
-    pre_migrate.connect(start, dispatch_uid="zerodowntime.checks.python_sql.start")
-    post_migrate.connect(stop, dispatch_uid="zerodowntime.checks.python_sql.stop")
-    try:
-        with connection.execute_wrapper(record):
-            yield statements
-    finally:
-        pre_migrate.disconnect(dispatch_uid="zerodowntime.checks.python_sql.start")
-        post_migrate.disconnect(dispatch_uid="zerodowntime.checks.python_sql.stop")
+    with connection.execute_wrapper(record):
+        yield statements

@@ -131,13 +131,26 @@ def capture_migration(
     return capture
 
 
-def _apply(app_label: str, name: str) -> None:
-    from django.core.management import call_command
+def _apply(connection: Any, app_label: str, name: str) -> None:
+    """Apply one migration as ``migrate`` does inside its plan: no pre/post_migrate signals.
+
+    ``manage.py migrate`` sends ``post_migrate`` once, after the whole plan; a project's
+    handler (which may query tables of later migrations) must not run between migrations.
+    """
+    from django.db.migrations.executor import MigrationExecutor
     from django.test.utils import override_settings
 
     # Unsafe operations were captured above; apply them anyway to reach the next state.
     with override_settings(ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE=False):
-        call_command("migrate", app_label, name, verbosity=0, interactive=False)
+        MigrationExecutor(connection).migrate([(app_label, name)])
+
+
+def _finish(connection: Any) -> None:
+    """Send ``post_migrate`` once, as ``manage.py migrate`` does after its plan."""
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+
+    emit_post_migrate_signal(0, False, connection.alias, apps=apps, plan=[])
 
 
 def capture_chain(
@@ -189,7 +202,7 @@ def capture_chain(
         try:
             with ExitStack() as stack:
                 executed = stack.enter_context(recording(connection)) if record else []
-                _apply(app_label, name)
+                _apply(connection, app_label, name)
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             chain.failure = f"{app_label}.{name}: {type(exc).__name__}: {exc}"
             return chain
@@ -199,6 +212,11 @@ def capture_chain(
             chain.schemas[heads[name]] = introspect_tables(connection)
         if since is not None and (app_label, name) == ref_reached:
             chain.schemas[since[0]] = introspect_tables(connection)
+    try:
+        _finish(connection)
+    except Exception as exc:  # noqa: BLE001 - reported as a finding
+        chain.failure = f"post_migrate: {type(exc).__name__}: {exc}"
+        return chain
     if unreleased:
         chain.schemas[UNRELEASED] = introspect_tables(connection)
     if since is not None:

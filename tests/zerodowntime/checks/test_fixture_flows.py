@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,13 @@ def test_graphql_removal_needs_a_deprecation_first(check_fixture: Check) -> None
         "Field Item.created was removed",
     ]
     assert {f.rule for f in breaking} == {"ZDT301"}
+
+
+def test_post_migrate_is_sent_once_after_the_whole_chain(
+    check_fixture: Check, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As ``manage.py migrate`` sends it: the handler reads a table of the last migration."""
+    log = tmp_path / "signals.log"
+    monkeypatch.setenv("ZDT_FIXTURE_SIGNAL_LOG", str(log))
+    assert check_fixture("good_flow_post_migrate", ["1"]) == []
+    assert log.read_text() == "post_migrate\n"
