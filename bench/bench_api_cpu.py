@@ -202,23 +202,33 @@ class Client:
 
     def get(self, path: str) -> bytes:
         """Send ``GET path``; return the body of its 200 answer."""
-        self.connection.request("GET", path)
-        return self._answer()
+        return self._exchange("GET", path, None, {})
 
     def post(self, body: bytes, headers: dict[str, str]) -> bytes:
         """Send a prepared GraphQL body; return the answer, failing on any error."""
-        self.connection.request("POST", "/graphql/", body, headers)
-        answer = self._answer()
+        answer = self._exchange("POST", "/graphql/", body, headers)
         if b'"errors"' in answer:
             raise RuntimeError(answer[:300].decode())
         return answer
 
-    def _answer(self) -> bytes:
-        response = self.connection.getresponse()
-        body = response.read()
+    def _exchange(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> bytes:
+        """Send one request and return its 200 answer's body.
+
+        A connection gunicorn closed after its keep-alive time (2 s idle) is opened again.
+        """
+        try:
+            self.connection.request(method, path, body, headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self.connection.close()
+            self.connection.request(method, path, body, headers)
+            response = self.connection.getresponse()
+        answer = response.read()
         if response.status != 200:
-            raise RuntimeError(f"{response.status}: {body[:200]!r}")
-        return body
+            raise RuntimeError(f"{response.status}: {answer[:200]!r}")
+        return answer
 
     def wait_until_up(self) -> None:
         """Wait until the server answers ``/health/``."""
@@ -276,9 +286,7 @@ def run(servers: dict[str, Target], token: str, args: argparse.Namespace) -> dic
         for label, target in servers.items():
             measured = {}
             for name, send in sends[label].items():
-                # A new connection for each batch: gunicorn closes one idle for 2 s.
-                target.client.connection.close()
-                send(0)
+                send(0)  # opens the connection again if it was idle
                 measured[name] = measure(target.server, args.requests, send)
             rounds[label].append(measured)
     result: dict[str, object] = {

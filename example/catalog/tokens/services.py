@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.db import connection
+
 from catalog.tokens.models import ApiToken
 
 TOKEN_PREFIX = "zdt_"
+VALID_TOKEN_SQL = f"SELECT 1 FROM {ApiToken._meta.db_table} WHERE key_hash = %s"
 
 
 def _hash(token: str) -> str:
@@ -22,8 +25,16 @@ def token_create(*, name: str) -> str:
 
 
 def token_is_valid(*, token: str) -> bool:
-    """Return True when ``token`` matches a stored token."""
-    return bool(token) and ApiToken.objects.filter(key_hash=_hash(token)).exists()
+    """Return True when ``token`` matches a stored token.
+
+    Every mutation asks this, so it is one indexed lookup written as SQL: the ORM would build
+    and compile the same query again for each request (about a fifth of `productCreate`'s CPU).
+    """
+    if not token:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(VALID_TOKEN_SQL, [_hash(token)])
+        return cursor.fetchone() is not None
 
 
 def bearer_token(authorization_header: str | None) -> str | None:
