@@ -94,13 +94,21 @@ def error_codes(result: dict[str, Any]) -> list[str]:
     return [error.get("extensions", {}).get("code") for error in result.get("errors", [])]
 
 
+# The tests this session skipped because they are marked for another release, by release: the
+# session of that release (tests/catalog/releases/test_release_sessions.py) runs exactly them.
+OTHER_RELEASES = pytest.StashKey[dict[str, list[str]]]()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip tests marked for another release than the one this session runs."""
     from django.conf import settings
 
+    others: dict[str, list[str]] = {}
     for item in items:
         marker = item.get_closest_marker("release")
         if marker and marker.args[0] != settings.ZDT_RELEASE:
             item.add_marker(
                 pytest.mark.skip(reason=f"runs in the {marker.args[0]} session (ZDT_RELEASE)")
             )
+            others.setdefault(marker.args[0], []).append(item.nodeid)
+    config.stash[OTHER_RELEASES] = others

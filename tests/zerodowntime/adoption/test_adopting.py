@@ -31,6 +31,7 @@ from tests.zerodowntime.child_project import (
     shell,
 )
 from zerodowntime.scratch import create_database, drop_database
+from zerodowntime.subprocesses import finish
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 PAGE = REPOSITORY / "docs" / "adopting.md"
@@ -110,39 +111,43 @@ def adoption(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adoption]:
     """Build the wheel, make the project with data, and follow every step of the page."""
     root = tmp_path_factory.mktemp("adoption")
     wheel_dir = root / "wheels"
-    subprocess.run(
+    # The wheel builds while the project is set up: the page's `pip install` is the first use.
+    build = subprocess.Popen(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPOSITORY)]
         + ["--wheel-dir", str(wheel_dir)],
         cwd=root,
-        check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    (wheel,) = wheel_dir.glob("zerodowntime-*.whl")
-    venv = root / "venv"
-    subprocess.run(
-        [_python312(), "-m", "venv", str(venv)],
-        env=dict(os.environ, PYENV_VERSION="3.12.1"),
-        check=True,
-    )
-    constraints = root / "constraints.txt"
-    constraints.write_text("\n".join(PROJECT_PINS) + "\n")
-    project = write_sample_project(root / "project")
-    env = _project_env(venv, wheel_dir, constraints)
-    adopted = Adoption(project, venv, wheel, env)
-    # The project as it was: its pinned Django, its database, migrated by Django, with data.
-    create_database(os.environ["DATABASE_URL"], DATABASE)
-    for command in (
-        "pip install --quiet " + " ".join(f"'{pin}'" for pin in PROJECT_PINS),
-        "python manage.py migrate",
-    ):
-        run = shell(command, project, env)
-        assert run.returncode == 0, run.stderr[-2000:]
-    with psycopg.connect(database_url(DATABASE), autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO shop_product (name, price)"
-            " SELECT 'product ' || g, g / 100.0 FROM generate_series(1, %s) g",
-            [ROWS],
+    with build:  # waited for, even when the set-up fails
+        venv = root / "venv"
+        subprocess.run(
+            [_python312(), "-m", "venv", str(venv)],
+            env=dict(os.environ, PYENV_VERSION="3.12.1"),
+            check=True,
         )
+        constraints = root / "constraints.txt"
+        constraints.write_text("\n".join(PROJECT_PINS) + "\n")
+        project = write_sample_project(root / "project")
+        env = _project_env(venv, wheel_dir, constraints)
+        # The project as it was: its pinned Django, its database, migrated by Django, with data.
+        create_database(os.environ["DATABASE_URL"], DATABASE)
+        for command in (
+            "pip install --quiet " + " ".join(f"'{pin}'" for pin in PROJECT_PINS),
+            "python manage.py migrate",
+        ):
+            run = shell(command, project, env)
+            assert run.returncode == 0, run.stderr[-2000:]
+        with psycopg.connect(database_url(DATABASE), autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO shop_product (name, price)"
+                " SELECT 'product ' || g, g / 100.0 FROM generate_series(1, %s) g",
+                [ROWS],
+            )
+        finish(build)
+    (wheel,) = wheel_dir.glob("zerodowntime-*.whl")
+    adopted = Adoption(project, venv, wheel, env)
     try:
         for step in read_steps(PAGE):
             if step.file is not None:
