@@ -18,9 +18,9 @@ view that touches no database). Each round measures the three in turn; the media
 reported, with each figure's ratio to the floor. PostgreSQL's own CPU is not counted.
 
 With ``--baseline REF`` a second server runs the code of git REF (from a temporary worktree) on
-the same database, and each round measures both in turn: on a shared machine, whose load
-changes the CPU time of every request from one minute to the next, the ratio of the two is the
-comparison to trust.
+the same database, and the two take turns, 100 requests at a time, through every figure: on a
+shared machine, whose load changes the CPU time of every request from one minute to the next,
+the ratio of the two is the comparison to trust.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ READ = "query($id: ID!) { product(id: $id) { id name slug description createdAt 
 CREATE = "mutation($n: String!) { productCreate(name: $n) { product { id slug } } }"
 IDLE_SECONDS = 5.0
 NAMES = 500  # productCreate cycles through this many names (slug numbering per name)
+SLICE = 100  # requests in a row to one server when two take turns
+FIGURES = ("health", "product(id)", "productCreate")
 
 
 def zdt(env: dict[str, str], *args: str) -> str:
@@ -283,12 +285,21 @@ def run(servers: dict[str, Target], token: str, args: argparse.Namespace) -> dic
         idle[label] = idle_rate(target.server, IDLE_SECONDS)
     rounds: dict[str, list[dict[str, dict[str, float]]]] = {label: [] for label in servers}
     for _ in range(args.rounds):
-        for label, target in servers.items():
-            measured = {}
-            for name, send in sends[label].items():
-                send(0)  # opens the connection again if it was idle
-                measured[name] = measure(target.server, args.requests, send)
-            rounds[label].append(measured)
+        measured: dict[str, dict[str, dict[str, float]]] = {label: {} for label in servers}
+        for name in FIGURES:
+            slices: dict[str, list[dict[str, float]]] = {label: [] for label in servers}
+            for _ in range(args.requests // SLICE):  # the servers take turns, a slice each
+                for label, target in servers.items():
+                    send = sends[label][name]
+                    send(0)  # opens the connection again if it was idle
+                    slices[label].append(measure(target.server, SLICE, send))
+            for label in servers:
+                measured[label][name] = {
+                    key: statistics.fmean(part[key] for part in slices[label])
+                    for key in slices[label][0]
+                }
+        for label in servers:
+            rounds[label].append(measured[label])
     result: dict[str, object] = {
         "machine": machine(),
         "load_average": [round(value, 2) for value in os.getloadavg()],
@@ -301,8 +312,7 @@ def run(servers: dict[str, Target], token: str, args: argparse.Namespace) -> dic
         current, baseline = (result[label] for label in servers)
         assert isinstance(current, dict) and isinstance(baseline, dict)
         result["current / baseline"] = {
-            name: round(current[name]["cpu_ms"] / baseline[name]["cpu_ms"], 3)
-            for name in ("health", "product(id)", "productCreate")
+            name: round(current[name]["cpu_ms"] / baseline[name]["cpu_ms"], 3) for name in FIGURES
         }
     return result
 
