@@ -71,7 +71,9 @@ def test_backfills_finished_once_reads_the_records_and_the_workers_logs(tmp_path
 
 @pytest.mark.timeout(420)
 def test_small_rehearsal_with_every_fault(tmp_path: Path) -> None:
-    redis = urlsplit(os.environ["REDIS_URL"])._replace(path="/1").geturl()
+    # A Redis database of its own: a worker another rehearsal test left behind (stopped by a
+    # timeout) would otherwise take this run's backfill tasks.
+    redis = urlsplit(os.environ["REDIS_URL"])._replace(path="/2").geturl()
     config = RehearsalConfig(
         path=("0.1.0", "0.1.1"),  # one upgrade (with backfills) meets every fault
         server_url=os.environ["DATABASE_URL"],

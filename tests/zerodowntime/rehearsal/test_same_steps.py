@@ -39,7 +39,9 @@ def test_a_recording_deployer_sees_the_same_steps_from_upgrade_and_rehearse(
     config = RehearsalConfig(
         path=("0.1.0", "0.1.1"),
         server_url=os.environ["DATABASE_URL"],
-        redis_url=urlsplit(os.environ["REDIS_URL"])._replace(path="/1").geturl(),
+        # A Redis database of its own: a worker another rehearsal test left behind (stopped by a
+        # timeout) would otherwise take this run's backfill tasks.
+        redis_url=urlsplit(os.environ["REDIS_URL"])._replace(path="/3").geturl(),
         workdir=tmp_path / "rehearsal",
         rows=1_000,
         rate=10,
