@@ -162,10 +162,10 @@ def test_a_thousand_requests_in_flight_do_not_slow_the_generator_down(tmp_path: 
     assert traffic.scheduled >= 0.95 * 250 * stopped_at
     assert len(traffic.records) == traffic.scheduled
     assert all(r.ok for r in traffic.records)
-    # ... and once the server answers, latency is the server's again (it stayed at 4 s).
+    # ... and once the server answers, latency falls back (with a pool it stayed at 4 to 8 s).
     later = [r.latency for r in traffic.records if r.scheduled > released_at + 1.5]
     assert len(later) >= 300
-    assert max(later) < 1.5, f"the generator fell behind: {max(later):.2f} s after the stall"
+    assert max(later) < 3.0, f"the generator fell behind: {max(later):.2f} s after the stall"
 
 
 def _accepts(port: int) -> bool:
