@@ -50,6 +50,23 @@ class LiveProcess:
     parent_pid: int | None = None
 
 
+def live_releases_at(conninfo: str) -> list[str]:
+    """Return the release of each process with a recent heartbeat in the database at ``conninfo``.
+
+    For a database other than Django's (a rehearsal's): read with psycopg, not the ORM.
+    """
+    import psycopg
+
+    from zerodowntime.deploy.models import ProcessHeartbeat
+
+    table = ProcessHeartbeat._meta.db_table
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            f'SELECT release FROM "{table}" WHERE last_seen > now() - %s', [stale_after()]
+        ).fetchall()
+    return [release for (release,) in rows]
+
+
 def live_processes(*, now: datetime | None = None) -> list[LiveProcess]:
     """Return the processes whose last heartbeat is recent, oldest release first."""
     from zerodowntime.deploy.models import ProcessHeartbeat

@@ -26,7 +26,7 @@ from zerodowntime import conf
 from zerodowntime.deploy.background_status import BackgroundProgress, read_progress
 from zerodowntime.deploy.background_status import records_table as background_table
 from zerodowntime.deploy.executor import StepResult, execute
-from zerodowntime.deploy.heartbeat import stale_after
+from zerodowntime.deploy.heartbeat import live_releases_at
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.ref_code import OVERLAY_MODULE, RefCode, checkout, database_overlay
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
@@ -46,7 +46,7 @@ from zerodowntime.rehearsal.orm_deployer import OrmDeployer
 from zerodowntime.rehearsal.orm_fleet import CLIENT_MODULE, OrmFleet
 from zerodowntime.rehearsal.orm_integrity import AcknowledgedDeletes, AcknowledgedWrites
 from zerodowntime.rehearsal.probes import LockProbe
-from zerodowntime.rehearsal.records import PhaseRecord
+from zerodowntime.rehearsal.records import close_phase, open_phase
 from zerodowntime.scratch import create_database, database_conninfo
 from zerodowntime.subprocesses import CommandFailed
 
@@ -134,14 +134,10 @@ class _GitRun:
         return name
 
     def end_phase(self) -> None:
-        if self.result.phases and self.result.phases[-1].ended is None:
-            self.result.phases[-1].ended = self.clock()
+        close_phase(self.result.phases, self.clock())
 
     def begin(self, name: str, kind: str, release: str) -> None:
-        self.end_phase()
-        phase = PhaseRecord(name=name, kind=kind, release=release, started=self.clock())
-        self.result.phases.append(phase)
-        self.observer.phase(phase)
+        self.observer.phase(open_phase(self.result.phases, self.clock(), name, kind, release))
 
     def step_started(self, step: Step, number: int, total: int) -> None:
         """Begin the phase of ``step`` unless the previous step began it."""
@@ -166,14 +162,7 @@ class _GitRun:
         """Return the releases of the processes whose heartbeat is recent."""
         if not apps.is_installed("zerodowntime.deploy"):
             return []
-        from zerodowntime.deploy.models import ProcessHeartbeat
-
-        table = ProcessHeartbeat._meta.db_table
-        with psycopg.connect(self.database, autocommit=True) as conn:
-            rows = conn.execute(
-                f'SELECT release FROM "{table}" WHERE last_seen > now() - %s', [stale_after()]
-            ).fetchall()
-        return [release for (release,) in rows]
+        return live_releases_at(self.database)
 
     def background(self) -> list[BackgroundProgress] | None:
         """Return the progress of the background migrations of the rehearsal's database."""

@@ -19,14 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import psycopg
-
 from zerodowntime import conf
 from zerodowntime.deploy.background_status import BackgroundProgress
 from zerodowntime.deploy.executor import Deployer, StepResult, execute
 from zerodowntime.deploy.guards import ReleaseRefused, check_migration
-from zerodowntime.deploy.heartbeat import stale_after
-from zerodowntime.deploy.models import ProcessHeartbeat
+from zerodowntime.deploy.heartbeat import live_releases_at
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import Cluster
@@ -40,6 +37,8 @@ from zerodowntime.rehearsal.records import (
     LockSample,
     PhaseRecord,
     RequestRecord,
+    close_phase,
+    open_phase,
 )
 from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
@@ -238,13 +237,10 @@ class _Run:
         return result.stdout
 
     def end_phase(self) -> None:
-        if self.result.phases and self.result.phases[-1].ended is None:
-            self.result.phases[-1].ended = self.clock()
+        close_phase(self.result.phases, self.clock())
 
     def begin(self, name: str, kind: str, release: str) -> PhaseRecord:
-        self.end_phase()
-        phase = PhaseRecord(name=name, kind=kind, release=release, started=self.clock())
-        self.result.phases.append(phase)
+        phase = open_phase(self.result.phases, self.clock(), name, kind, release)
         self.traffic.set_phase(name)
         self.observer.phase(phase)
         return phase
@@ -261,13 +257,7 @@ class _Run:
         return mix
 
     def live_releases(self) -> list[str]:
-        table = ProcessHeartbeat._meta.db_table
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
-            rows = conn.execute(
-                f'SELECT release FROM "{table}" WHERE last_seen > now() - %s',
-                [stale_after()],
-            ).fetchall()
-        return [release for (release,) in rows]
+        return live_releases_at(self.database_url)
 
     def step_started(self, step: Step, number: int, total: int) -> None:
         """Begin the phase of ``step`` unless the previous step began it."""

@@ -45,6 +45,22 @@ class PhaseRecord:
         return (self.ended if self.ended is not None else self.started) - self.started
 
 
+def close_phase(phases: list[PhaseRecord], now: float) -> None:
+    """End the last of ``phases`` at ``now`` if it is still open."""
+    if phases and phases[-1].ended is None:
+        phases[-1].ended = now
+
+
+def open_phase(
+    phases: list[PhaseRecord], now: float, name: str, kind: str, release: str
+) -> PhaseRecord:
+    """End the open phase and append a new one starting at ``now``; return it."""
+    close_phase(phases, now)
+    phase = PhaseRecord(name=name, kind=kind, release=release, started=now)
+    phases.append(phase)
+    return phase
+
+
 @dataclass(frozen=True)
 class LockSample:
     """One sample of PostgreSQL backends waiting on a lock."""
