@@ -78,13 +78,17 @@ def releases_of_migrations(graph: Any, manifest: Any) -> dict[str, str]:
 
 
 def capture_migration(
-    connection: Any, loader: Any, app_label: str, name: str, release: str
+    connection: Any, migration: Any, before: Any, release: str
 ) -> MigrationCapture:
-    """Return the SQL each operation of one migration emits, without applying it."""
+    """Return the SQL each operation of ``migration`` emits from state ``before``, unapplied.
+
+    ``before`` is the project state just before the migration; it is not changed.
+    """
     from django.test.utils import override_settings
 
-    migration = loader.get_migration(app_label, name)
-    state = loader.project_state((app_label, name), at_end=False)
+    app_label, name = migration.app_label, migration.name
+    before.apps  # noqa: B018 - render once: the clones below copy the rendered models
+    state = before.clone()
     capture = MigrationCapture(
         app_label=app_label,
         name=name,
@@ -131,18 +135,21 @@ def capture_migration(
     return capture
 
 
-def _apply(connection: Any, app_label: str, name: str) -> None:
-    """Apply one migration as ``migrate`` does inside its plan: no pre/post_migrate signals.
+def _apply(executor: Any, state: Any, migration: Any) -> Any:
+    """Apply one migration as ``migrate`` does inside its plan and return the state after it.
 
-    ``manage.py migrate`` sends ``post_migrate`` once, after the whole plan; a project's
+    The state is carried from one migration to the next, as ``migrate`` does, instead of being
+    rendered anew for each (most of the time of a long chain). No pre/post_migrate signals:
+    ``manage.py migrate`` sends ``post_migrate`` once, after the whole plan, and a project's
     handler (which may query tables of later migrations) must not run between migrations.
     """
-    from django.db.migrations.executor import MigrationExecutor
     from django.test.utils import override_settings
 
+    if "apps" not in state.__dict__:
+        state.apps  # noqa: B018 - render once, as the executor does before applying
     # Unsafe operations were captured above; apply them anyway to reach the next state.
     with override_settings(ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE=False):
-        MigrationExecutor(connection).migrate([(app_label, name)])
+        return executor.apply_migration(state, migration)
 
 
 def _finish(connection: Any) -> None:
@@ -169,26 +176,31 @@ def capture_chain(
     is kept under the ref's name and the schema at the end under ``WORKING_TREE``.
     """
     from django.db.migrations.executor import MigrationExecutor
-    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.state import ProjectState
 
-    loader = MigrationLoader(connection)
+    executor = MigrationExecutor(connection)
+    executor.recorder.ensure_schema()
+    loader = executor.loader
     owner = releases_of_migrations(loader.graph, manifest) if manifest else {}
     heads = {r.head_migration: r.version for r in manifest.releases} if manifest else {}
-    full_plan = MigrationExecutor(connection).migration_plan(
-        loader.graph.leaf_nodes(), clean_start=True
-    )
+    full_plan = executor.migration_plan(loader.graph.leaf_nodes(), clean_start=True)
     plan = [(migration.app_label, migration.name) for migration, _ in full_plan]
     chain = ChainCapture(
         manifest.app_label if manifest else "", list(manifest.versions) if manifest else [], [], {}
     )
-    plan, ref_reached = ref_first(connection, loader, plan, since[1] if since else ())
+    plan, ref_reached = ref_first(loader.graph, plan, since[1] if since else ())
     if since is not None and ref_reached is None:
         chain.schemas[since[0]] = introspect_tables(connection)
     unreleased = False
+    applied = set(loader.applied_migrations)
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    for key in plan:  # a scratch database starts empty; this is for completeness
+        if key in applied:
+            loader.graph.nodes[key].mutate_state(state, preserve=False)
     for app_label, name in plan:
-        loader = MigrationLoader(connection)
-        if (app_label, name) in loader.applied_migrations:
+        if (app_label, name) in applied:
             continue
+        migration = loader.graph.nodes[(app_label, name)]
         ours = app_label == manifest.app_label if manifest else app_label in project_apps
         if ours:
             release = (
@@ -197,12 +209,12 @@ def capture_chain(
                 else (owners or {}).get((app_label, name), UNRELEASED)
             )
             unreleased = unreleased or (manifest is not None and release == UNRELEASED)
-            chain.migrations.append(capture_migration(connection, loader, app_label, name, release))
-        record = ours and runs_python(loader.get_migration(app_label, name))
+            chain.migrations.append(capture_migration(connection, migration, state, release))
+        record = ours and runs_python(migration)
         try:
             with ExitStack() as stack:
                 executed = stack.enter_context(recording(connection)) if record else []
-                _apply(connection, app_label, name)
+                state = _apply(executor, state, migration)
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             chain.failure = f"{app_label}.{name}: {type(exc).__name__}: {exc}"
             return chain
@@ -225,23 +237,21 @@ def capture_chain(
 
 
 def ref_first(
-    connection: Any, loader: Any, plan: list[tuple[str, str]], heads: Collection[tuple[str, str]]
+    graph: Any, plan: list[tuple[str, str]], heads: Collection[tuple[str, str]]
 ) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
     """Return ``plan`` with the migrations up to ``heads`` first, and the last of those.
 
-    Heads the working tree no longer has (a squashed or deleted migration) are left out.
+    Both parts keep the order of ``plan`` (Django's own, every app's leaf): the migrations up to
+    the heads are a subsequence of it, which is an order they can be applied in even where a
+    project left a dependency undeclared that Django's order happens to satisfy. Heads the
+    working tree no longer has (a squashed or deleted migration) are left out.
     """
-    from django.db.migrations.executor import MigrationExecutor
-
-    targets = [head for head in heads if head in loader.graph.nodes]
+    targets = [head for head in heads if head in graph.nodes]
     if not targets:
         return plan, None
-    first = [
-        (migration.app_label, migration.name)
-        for migration, _ in MigrationExecutor(connection).migration_plan(targets, clean_start=True)
-    ]
-    chosen = set(first)
-    return first + [key for key in plan if key not in chosen], first[-1] if first else None
+    needed = {key for target in targets for key in graph.forwards_plan(target)}
+    first = [key for key in plan if key in needed]
+    return first + [key for key in plan if key not in needed], first[-1] if first else None
 
 
 def git_owners() -> dict[tuple[str, str], str]:
