@@ -86,8 +86,12 @@ def _blocks(work: Work, lock: Lock) -> str:
     return "reads and writes go on"
 
 
-def estimate(work: Work, lock: Lock, rows: int, heap_bytes: int) -> Cost:
-    """Return the cost of ``work`` on a table of ``rows`` rows and ``heap_bytes`` bytes."""
+def estimate(work: Work, lock: Lock, rows: int, heap_bytes: int, passes: int = 1) -> Cost:
+    """Return the cost of ``work`` on a table of ``rows`` rows and ``heap_bytes`` bytes.
+
+    ``passes``: how many statements of a data loop went through the table (a loop that runs
+    one UPDATE per value): each is at least a scan, and together they change every row at most.
+    """
     megabytes = heap_bytes / MB
     if work is Work.CATALOG:
         text = "catalog only: milliseconds at any size once its lock is granted"
@@ -101,6 +105,13 @@ def estimate(work: Work, lock: Lock, rows: int, heap_bytes: int) -> Cost:
     elif work is Work.INDEX_BUILD:
         seconds, rate = rows / INDEX_ROWS_PER_SECOND, f"{INDEX_ROWS_PER_SECOND:,.0f} rows/s"
         what = f"indexes {rows:,} rows"
+    elif passes > 1:
+        seconds = rows / UPDATE_ROWS_PER_SECOND + passes * megabytes / SCAN_MB_PER_SECOND
+        rate = f"{UPDATE_ROWS_PER_SECOND:,.0f} rows/s and {SCAN_MB_PER_SECOND:.0f} MB/s"
+        what = (
+            f"{passes:,} statements each go through all {rows:,} rows ({megabytes:,.0f} MB)"
+            " unless an index serves them, and change up to all of them"
+        )
     else:
         seconds, rate = rows / UPDATE_ROWS_PER_SECOND, f"{UPDATE_ROWS_PER_SECOND:,.0f} rows/s"
         what = f"goes through {rows:,} rows (at least: a loop in Python is slower)"

@@ -32,6 +32,7 @@ class MigrationCapture:
     silences: dict[str, str] = field(default_factory=dict)
     operations: list[OperationSQL] = field(default_factory=list)
     python_sql: list[str] = field(default_factory=list)  # data SQL its Python code ran
+    python_sql_runs: dict[str, int] = field(default_factory=dict)  # of those, run twice or more
 
     @property
     def key(self) -> str:

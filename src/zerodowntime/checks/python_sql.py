@@ -47,24 +47,27 @@ def _catalog(name: str, schema: str | None) -> bool:
 
 
 @contextmanager
-def recording(connection: Any) -> Iterator[list[str]]:
-    """Yield a list that receives each statement that goes through a table in the block.
+def recording(connection: Any) -> Iterator[dict[str, int]]:
+    """Yield a dict that receives each statement that goes through a table in the block.
 
+    Each statement text (parameters numbered, values left out) is counted once per run, in the
+    order first seen: a loop that runs one UPDATE per value shows as one text run many times.
     The block applies one migration (no ``post_migrate``: content types and permissions are
     created after the whole chain); the migration recorder's own table is never recorded.
     """
     from django.db.migrations.recorder import MigrationRecorder
 
     recorder_table = MigrationRecorder.Migration._meta.db_table
-    statements: list[str] = []
+    statements: dict[str, int] = {}
 
     def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        if len(statements) < LIMIT:
-            text = numbered_parameters(sql) if params is not None else sql
+        text = numbered_parameters(sql) if params is not None else sql
+        if text in statements:
+            statements[text] += 1
+        elif len(statements) < LIMIT:
             tables = [t for t in scanned_tables(text) if not _catalog(t.name, t.schema)]
-            ours = tables and all(t.name != recorder_table for t in tables)
-            if ours and text not in statements:
-                statements.append(text)
+            if tables and all(t.name != recorder_table for t in tables):
+                statements[text] = 1
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):

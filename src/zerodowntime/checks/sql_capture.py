@@ -213,13 +213,16 @@ def capture_chain(
         record = ours and runs_python(migration)
         try:
             with ExitStack() as stack:
-                executed = stack.enter_context(recording(connection)) if record else []
+                executed = stack.enter_context(recording(connection)) if record else {}
                 state = _apply(executor, state, migration)
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             chain.failure = f"{app_label}.{name}: {type(exc).__name__}: {exc}"
             return chain
         if record:
-            chain.migrations[-1].python_sql = executed
+            chain.migrations[-1].python_sql = list(executed)
+            chain.migrations[-1].python_sql_runs = {
+                sql: runs for sql, runs in executed.items() if runs > 1
+            }
         if ours and name in heads:
             chain.schemas[heads[name]] = introspect_tables(connection)
         if since is not None and (app_label, name) == ref_reached:

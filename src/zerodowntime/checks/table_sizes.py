@@ -62,14 +62,23 @@ def _shown(relation: Relation, found: TableStats | None) -> str:
 
 
 def size_of(
-    relation: Relation, work: Work, lock: Lock, stats: DatabaseStats, *, adds_not_null: bool = False
+    relation: Relation,
+    work: Work,
+    lock: Lock,
+    stats: DatabaseStats,
+    *,
+    adds_not_null: bool = False,
+    passes: int = 1,
 ) -> TableSize:
-    """Return the size of ``relation`` in ``stats`` and the cost of ``work`` on it."""
+    """Return the size of ``relation`` in ``stats`` and the cost of ``work`` on it.
+
+    ``passes``: how many statements of a data loop go through it (see ``costs.estimate``).
+    """
     found = stats.table(relation)
     name = _shown(relation, found)
     if found is None:
         return TableSize(name, None, cost=f"not in {stats.where} (no table of that name)")
-    cost = estimate(work, lock, found.rows, found.table_bytes)
+    cost = estimate(work, lock, found.rows, found.table_bytes, passes)
     text = cost.text
     if adds_not_null and found.rows > 0:
         text = (
@@ -111,25 +120,29 @@ def _data_loops(capture: MigrationCapture, stats: DatabaseStats, threshold: int)
     """Return a ZDT111 finding per big table the migration's data changes go through."""
     created = _created(capture)
     python = next((op.description for op in capture.operations if op.python), "Python code")
-    loops: list[tuple[Relation, str, str]] = [
-        (table, sql, operation.description)
+    loops: list[tuple[Relation, str, str, int]] = [
+        (table, sql, operation.description, 1)
         for operation in capture.operations
         for sql in operation.statements
         if any(change.kind is Kind.DML for change in classify(sql))
         for table in scanned_tables(sql)
     ]
+    runs = capture.python_sql_runs
     loops += [
-        (t, sql, f"RunPython ({python})") for sql in capture.python_sql for t in scanned_tables(sql)
+        (t, sql, f"RunPython ({python})", runs.get(sql, 1))
+        for sql in capture.python_sql
+        for t in scanned_tables(sql)
     ]
     findings, seen = [], set()
-    for relation, sql, what in loops:
+    for relation, sql, what, passes in loops:
         found = stats.table(relation)
         if relation.name in created or found is None or found.rows < threshold or found in seen:
             continue
         seen.add(found)
-        size = size_of(relation, Work.ROWS, Lock.ROW_EXCLUSIVE, stats)
+        size = size_of(relation, Work.ROWS, Lock.ROW_EXCLUSIVE, stats, passes=passes)
+        repeated = f", {passes:,} times the statement below" if passes > 1 else ""
         message = (
-            f"{what} goes through {size.table} row by row: {found.rows:,} rows,"
+            f"{what} goes through {size.table} row by row{repeated}: {found.rows:,} rows,"
             f" {found.table_bytes / MB:,.0f} MB in {stats.where}"
             f" (ZDT_CHECK_BIG_TABLE_ROWS: {threshold:,})"
         )

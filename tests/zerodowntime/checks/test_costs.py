@@ -55,3 +55,11 @@ def test_estimates_follow_the_measured_rates() -> None:
     assert rows.seconds == pytest.approx(400_000 / costs.UPDATE_ROWS_PER_SECOND)
     catalog = estimate(Work.CATALOG, Lock.ACCESS_EXCLUSIVE, 10**9, 10**12)
     assert catalog.seconds is None and "milliseconds at any size" in catalog.text
+
+
+def test_a_loop_of_statements_costs_a_scan_each_plus_the_rows_changed() -> None:
+    once = estimate(Work.ROWS, Lock.ROW_EXCLUSIVE, 200_000, 650 * 2**20)
+    looped = estimate(Work.ROWS, Lock.ROW_EXCLUSIVE, 200_000, 650 * 2**20, passes=10)
+    assert once.seconds is not None and looped.seconds is not None
+    assert looped.seconds == pytest.approx(once.seconds + 10 * 650 / costs.SCAN_MB_PER_SECOND)
+    assert "10 statements each go through all 200,000 rows (650 MB)" in looped.text

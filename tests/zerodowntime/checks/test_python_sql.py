@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.db import migrations
 
 from zerodowntime.background.operations import FinishBackgroundMigrations
-from zerodowntime.checks.python_sql import numbered_parameters, runs_python
+from zerodowntime.checks.python_sql import numbered_parameters, recording, runs_python
 from zerodowntime.sql import scanned_tables
 
 
@@ -29,3 +30,20 @@ def test_python_code_is_recorded_unless_batched() -> None:
     assert runs_python(migration(python))
     assert not runs_python(migration(migrations.RunSQL("UPDATE a SET n = 0")))
     assert not runs_python(migration(FinishBackgroundMigrations(["fill"])))
+
+
+@pytest.mark.django_db
+def test_a_statement_run_in_a_loop_is_recorded_once_with_its_count() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE zone (tz text)")
+        with recording(connection) as executed:
+            for old in ("Asia/Calcutta", "Asia/Saigon", "US/Pacific"):
+                cursor.execute("UPDATE zone SET tz = %s WHERE zone.tz = %s", ["x", old])
+            cursor.execute("SELECT count(*) FROM zone")
+            cursor.execute("SELECT 1")  # no table: not recorded
+    assert executed == {
+        "UPDATE zone SET tz = $1 WHERE zone.tz = $2": 3,
+        "SELECT count(*) FROM zone": 1,
+    }

@@ -220,3 +220,23 @@ def test_one_data_loop_finding_per_table_however_it_is_named() -> None:
     assert loop.statement == "UPDATE public.item SET n = 0" and loop.size is not None
     assert loop.message.startswith("Raw SQL operation goes through public.item row by row")
     assert with_table_sizes([], chain, stats, threshold=ROWS + 1) == []
+
+
+def test_a_statement_a_loop_ran_many_times_counts_each_pass() -> None:
+    capture = MigrationCapture("app", "0002_fix_zones", "1", atomic=True)
+    capture.operations = [OperationSQL(0, "Raw Python operation", python=True)]
+    update = "UPDATE profile SET tz = $1 WHERE profile.tz = $2"
+    capture.python_sql = [update]
+    capture.python_sql_runs = {update: 101}
+    chain = ChainCapture("app", ["1"], [capture], {})
+    table = TableStats("public", "profile", ROWS, 22 * 2**20, 0)
+    stats = DatabaseStats("database shop on db", ("public",), {("public", "profile"): table})
+
+    [loop] = with_table_sizes([], chain, stats, threshold=ROWS)
+    assert ", 101 times the statement below" in loop.message and loop.statement == update
+    assert loop.size is not None and loop.size.cost and loop.size.seconds
+    assert loop.size.cost.startswith("row by row: 101 statements each go through all 200,000")
+    capture.python_sql_runs = {}
+    [once] = with_table_sizes([], chain, stats, threshold=ROWS)
+    assert once.size is not None and once.size.seconds
+    assert loop.size.seconds > once.size.seconds  # every pass reads the table
