@@ -208,7 +208,11 @@ def emit_project_sql(old: str, new: str, output: str) -> None:
     graph = loader.graph
     ordered = dict.fromkeys(n for leaf in graph.leaf_nodes() for n in graph.forwards_plan(leaf))
     captures = [
-        capture_migration(connection, loader, a, n, new) for a, n in ordered if (a, n) in added
+        capture_migration(
+            connection, graph.nodes[key], loader.project_state(key, at_end=False), new
+        )
+        for key in ordered
+        if key in added
     ]
     silences = {capture.key: capture.silences for capture in captures}
     rules: dict[str, list[str]] = defaultdict(list)
