@@ -148,6 +148,13 @@ class ToolkitSettings:
     background_batch_size: int = _setting(1000, "first batch size of a backfill")
     background_min_batch_size: int = _setting(100, "smallest batch size")
     background_max_batch_size: int = _setting(50_000, "largest batch size")
+    background_nice_ratio: float = _setting(
+        1.0,
+        "seconds a backfill pauses after each batch, per second the batch took (gh-ost's nice"
+        " ratio): 1 keeps it busy half of the time at most, 0 runs batches back to back; see"
+        " docs/design.md, §3",
+        env=True,
+    )
     background_lock_timeout: str = _setting(
         "2s", "lock timeout of a batch (and of its ANALYZE / VACUUM)", duration=True
     )
@@ -168,6 +175,14 @@ class ToolkitSettings:
     )
     background_vacuum: bool = _setting(
         True, "VACUUM the table when a backfill that changed a tenth of it or more finishes"
+    )
+    background_vacuum_cost_delay: str = _setting(
+        "2ms",
+        "`vacuum_cost_delay` of the VACUUM after a backfill: it pauses this long each time it"
+        " has done `vacuum_cost_limit` worth of work, as autovacuum does by default; `0` runs"
+        " it unthrottled",
+        env=True,
+        duration=True,
     )
     # Checks and rehearsal
     project_apps: tuple[str, ...] = _setting(

@@ -167,15 +167,21 @@ def is_lock_timeout(error: BaseException) -> bool:
 @contextmanager
 def session_lock_timeout(connection: BaseDatabaseWrapper, value: str) -> Iterator[None]:
     """Set ``lock_timeout`` for the block and put the previous value back afterwards."""
+    with session_setting(connection, "lock_timeout", value):
+        yield
+
+
+@contextmanager
+def session_setting(connection: BaseDatabaseWrapper, name: str, value: str) -> Iterator[None]:
+    """Set the server setting ``name`` for the block and put the previous value back afterwards."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout')")
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, false)", [name, name, value])
         previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [value])
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [previous])
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, previous])
 
 
 def run(

@@ -15,7 +15,7 @@ from django.db import OperationalError
 
 from zerodowntime import conf
 from zerodowntime.background.base import quote_name
-from zerodowntime.ddl import is_lock_timeout, session_lock_timeout
+from zerodowntime.ddl import is_lock_timeout, session_lock_timeout, session_setting
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +70,23 @@ def vacuum_if_mostly_changed(
     starts whenever autovacuum next looks, for instance while the next release migrates: a
     DDL statement that needs ACCESS EXCLUSIVE then waits until autovacuum gives way (after
     ``deadlock_timeout``, 1 s by default), and the application's queries queue behind it.
+    A manual VACUUM is not throttled by default (``vacuum_cost_delay`` 0): this one runs with
+    ``ZDT_BACKGROUND_VACUUM_COST_DELAY``, as autovacuum would.
     """
     if not mostly_changed(connection, table, changed):
         return False
-    logger.info("%s: vacuuming %s (the backfill changed %d rows)", name, table, changed)
+    cost_delay = conf.get().background_vacuum_cost_delay
+    logger.info(
+        "%s: vacuuming %s (the backfill changed %d rows; cost delay %s)",
+        name,
+        table,
+        changed,
+        cost_delay,
+    )
     started = time.monotonic()
-    if not run_unless_locked(connection, "VACUUM", table, name, lock_timeout=lock_timeout):
-        return False
+    with session_setting(connection, "vacuum_cost_delay", cost_delay):
+        if not run_unless_locked(connection, "VACUUM", table, name, lock_timeout=lock_timeout):
+            return False
     logger.info("%s: vacuumed %s in %.2f s", name, table, time.monotonic() - started)
     return True
 

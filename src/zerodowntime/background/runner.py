@@ -96,9 +96,11 @@ class BatchRunner:
             done_before = self.record.rows_done
             analyzed = False
             while time_budget is None or time.monotonic() - started < time_budget:
+                batch_began = time.monotonic()
                 if self._batch_with_retries():
                     if progress:
                         progress(self.record)
+                    self._pause(time.monotonic() - batch_began)
                     if time.monotonic() - last_log >= LOG_EVERY_SECONDS:
                         last_log = time.monotonic()
                         self._log_progress()
@@ -146,6 +148,17 @@ class BatchRunner:
             pause=lambda number: backoff(number, base=0.1),
             before_retry=self._halve_batch,
         )
+
+    def _pause(self, batch_seconds: float) -> None:
+        """Sleep the nice ratio times the batch's duration, leaving the database to others.
+
+        A backfill that runs batches back to back keeps a core of the database (and of the
+        worker) busy for as long as it runs; production backfills pause between batches
+        (gh-ost's ``--nice-ratio``, GitLab's ``pause_ms``) so the application keeps its share.
+        """
+        pause = self.settings.background_nice_ratio * batch_seconds
+        if pause > 0:
+            time.sleep(pause)
 
     def _halve_batch(self, error: Exception, number: int) -> None:
         """Halve the batch size (not below the minimum) after a timed-out batch."""

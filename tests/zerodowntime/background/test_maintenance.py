@@ -124,3 +124,34 @@ def test_a_table_locked_by_an_index_build_is_not_waited_for(
     assert table_stat(items.name, count_column) == before
     assert lock_timeout() == session_timeout
     assert run_backfill("test_counter").status == "done"
+
+
+def vacuum_seconds_after_changing_every_row(items: ItemsTable) -> float:
+    """Update every row, flush it to disk, and time the backfill's VACUUM of the table."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {items.name} SET filled = true")
+        cursor.execute("CHECKPOINT")  # the VACUUM then dirties each page itself (cost 20 each)
+    started = time.monotonic()
+    assert vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=40_000)
+    return time.monotonic() - started
+
+
+def vacuum_cost_delay() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('vacuum_cost_delay')")
+        return str(cursor.fetchone()[0])
+
+
+def test_the_vacuum_is_throttled_by_its_cost_delay_as_autovacuum_is(
+    items: ItemsTable, settings: pytest.FixtureRequest
+) -> None:
+    items.create(count=40_000)  # about 200 pages: 4,000 cost units, 20 pauses of the delay
+    session_delay = vacuum_cost_delay()
+    settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "50ms"
+
+    throttled = vacuum_seconds_after_changing_every_row(items)
+
+    assert vacuum_cost_delay() == session_delay
+    settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "0"
+    unthrottled = vacuum_seconds_after_changing_every_row(items)
+    assert throttled >= 0.5 > unthrottled, (throttled, unthrottled)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import pytest
@@ -14,6 +15,7 @@ from zerodowntime.background.exceptions import BackfillBusy, BackfillError, Back
 from zerodowntime.background.locks import LOCK_CLASS, lock_holders
 from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.runner import run_backfill
+from zerodowntime.waiting import wait_until
 
 Status = BackgroundMigration.Status
 
@@ -169,6 +171,8 @@ def test_only_one_runner_at_a_time(items: ItemsTable) -> None:
         with pytest.raises(BackfillBusy, match=f"backend pid {pid}"):
             run_backfill("test_counter")
     assert items.histogram() == {0: 10}
+    # The server drops a closed session's locks when its backend exits, a moment later.
+    wait_until(lambda: not lock_holders(connection, ["test_counter"]), timeout=10, what="unlock")
     assert run_backfill("test_counter").status == Status.DONE
 
 
@@ -201,3 +205,28 @@ def test_a_lock_timeout_is_retried_with_a_smaller_batch(
 
     assert record.status == Status.DONE and items.histogram() == {1: 100}
     assert "timed out (55P03); retrying with 100 rows" in caplog.text
+
+
+def test_a_backfill_pauses_after_each_batch_for_the_nice_ratio_times_its_duration(
+    items: ItemsTable, settings: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.ZDT_BACKGROUND_NICE_RATIO = 2.0
+    settings.ZDT_BACKGROUND_BATCH_SIZE = 20
+    settings.ZDT_BACKGROUND_MIN_BATCH_SIZE = settings.ZDT_BACKGROUND_MAX_BATCH_SIZE = 20
+    monkeypatch.setattr(SlowCounterBackfill, "sleep_seconds", 0.05)
+    items.create(count=5 * 20)
+    batches: list[tuple[float, float]] = []  # (when the batch ended, how long it took)
+
+    run_backfill(
+        "test_slow_counter",
+        progress=lambda r: batches.append((time.monotonic(), r.last_batch_seconds or 0.0)),
+    )
+
+    assert items.histogram() == {1: 100}
+    # Between two batches: the pause (twice the first batch) and the second batch itself.
+    gaps = [
+        (after - before, 2.0 * took + next_took)
+        for (before, took), (after, next_took) in zip(batches, batches[1:5], strict=False)
+    ]
+    assert len(gaps) == 4
+    assert all(gap >= least for gap, least in gaps), gaps
