@@ -80,10 +80,15 @@ def execution_findings(
     owners = {migration.key: migration.release for migration in migrations}
     findings: list[Finding] = []
     created = {f.model for f in execution.failures if f.operation == "create"}
-    for failure in execution.failures:
+    for failure, others in _same_failures(execution.failures):
         what = f"{version}'s {failure.model} {failure.operation} fails: {failure.error}"
         if failure.operation == "create":
             what += " (so update and delete were not run)"
+        if others:
+            what += (
+                f"; {_listed(others)} {failure.operation} fail the same way, on the same"
+                " statement (making the related rows they need)"
+            )
         failed_sql = short(failure.sql) if failure.sql else None
         migration, statement = cause(failure, migrations)
         if migration is None:
@@ -105,3 +110,25 @@ def execution_findings(
             message = f"{version}'s {model} was not exercised: {reason}"
             findings.append(make_finding(NOT_EXERCISED, message))
     return findings
+
+
+def _same_failures(
+    failures: list[OperationFailure],
+) -> list[tuple[OperationFailure, list[str]]]:
+    """Return each distinct failure once, with the other models that failed the same way.
+
+    Models whose instances need a related row (a foreign key) fail on that row's INSERT when
+    its table is what broke: one finding says so, instead of one per model.
+    """
+    groups: dict[tuple[str, str, str | None], tuple[OperationFailure, list[str]]] = {}
+    for failure in failures:
+        key = (failure.operation, failure.error, failure.sql)
+        if key in groups:
+            groups[key][1].append(failure.model)
+        else:
+            groups[key] = (failure, [])
+    return list(groups.values())
+
+
+def _listed(models: list[str]) -> str:
+    return models[0] if len(models) == 1 else f"{', '.join(models[:-1])} and {models[-1]}"

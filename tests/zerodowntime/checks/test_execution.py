@@ -66,3 +66,24 @@ def test_an_error_no_added_migration_explains_and_a_model_not_made_only_inform()
     assert "no migration added since v4 touches shop_box" in unexplained.message
     assert crate.message.startswith("v4's shop.Crate was not exercised: TypeError: no factory")
     assert (crate.rule, crate.migration) == ("ZDT207", None)
+
+
+def test_models_failing_on_the_same_related_insert_make_one_finding() -> None:
+    def on_item(model: str) -> OperationFailure:
+        return OperationFailure(
+            model, "create", "null value", "INSERT INTO shop_item", "shop_item", "price", "23502"
+        )
+
+    own = failure("23502", "shop_item", "price")
+    execution = Execution(
+        ["shop.Item", "shop.Order", "shop.Review"],
+        [own, on_item("shop.Order"), on_item("shop.Review")],
+    )
+    (item, grouped) = execution_findings(execution, "v4", ADDED)
+    assert grouped.message.startswith(
+        "v4's shop.Order create fails: null value (so update and delete were not run);"
+        " shop.Review create fail the same way, on the same statement"
+    )
+    assert grouped.migration == item.migration == "shop.0005_price"
+    assert item.message.startswith("v4's shop.Item create fails: boom")
+    assert "the same way" not in item.message
