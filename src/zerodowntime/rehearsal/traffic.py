@@ -4,9 +4,9 @@ A server that stalls therefore shows up as latency (measured from each request's
 time), never as fewer requests. Requests are spread over the servers in rotation the way a
 round-robin load balancer would, and every one is recorded.
 
-Each request opens its own connection (httpcore's, no pool): a connection pool scans its
-queue on every request, so with a thousand requests in flight behind a stalled server the
-generator itself fell behind and measured its own delay (docs/design.md, §5).
+Each request opens its own connection (no pool): a connection pool scans its queue on every
+request, so with a thousand requests in flight behind a stalled server the generator itself fell
+behind and measured its own delay (docs/design.md, §5).
 """
 
 from __future__ import annotations
@@ -21,39 +21,87 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpcore
-
 from zerodowntime.deploy.middleware import RELEASE_HEADER
 from zerodowntime.rehearsal.records import RequestRecord
 from zerodowntime.rehearsal.scenario import HttpCall, Operation, Outcome
 
 NO_SERVER = "no server in rotation"
-# What a refused, reset or garbled connection raises.
-TRANSPORT_ERRORS = (
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpcore.TimeoutException,
-    OSError,
-)
+# The most a response's head (status line and headers) may take.
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class ResponseError(Exception):
+    """A server answered something that is not an HTTP/1.1 response."""
+
+
+# What a refused, reset, cut short or garbled connection raises.
+TRANSPORT_ERRORS = (OSError, EOFError, asyncio.LimitOverrunError, ResponseError)
 
 
 async def post(server: str, call: HttpCall) -> tuple[int, dict[str, str], bytes]:
     """Send ``call`` to ``server`` (``host:port``) on a connection of its own; return the answer.
 
-    Returns the status, the headers (names in lower case) and the body.
+    Returns the status, the headers (names in lower case) and the body. The request is written
+    and the response read on asyncio's own streams, with ``Connection: close``: an HTTP client
+    library costs four to five times the CPU per request (2.1 to 2.5 ms against 0.5 ms here),
+    which the load generator takes from the servers it measures when they share the machine.
     """
     host, port = server.rsplit(":", 1)
-    origin = httpcore.Origin(b"http", host.encode(), int(port))
-    headers = {"content-type": "application/json", "host": server, **call.headers}
-    async with httpcore.AsyncHTTPConnection(origin) as connection:
-        response = await connection.request(
-            "POST",
-            f"http://{server}{call.path}",
-            headers=list(headers.items()),
-            content=json.dumps(call.body).encode(),
-        )
-    answer = {name.decode().lower(): value.decode() for name, value in response.headers}
-    return response.status, answer, response.content
+    body = json.dumps(call.body).encode()
+    headers = {
+        "host": server,
+        "content-type": "application/json",
+        **call.headers,
+        "content-length": str(len(body)),
+        "connection": "close",
+    }
+    head = f"POST {call.path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    reader, writer = await asyncio.open_connection(host, int(port), limit=MAX_HEAD_BYTES)
+    try:
+        writer.write(head.encode("latin-1") + b"\r\n" + body)
+        status, answer = _parse_head(await reader.readuntil(b"\r\n\r\n"))
+        content = await _read_body(reader, answer)
+    finally:
+        writer.close()
+    return status, answer, content
+
+
+def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """Return the status and the headers (names in lower case) of a response's head."""
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    version, _, rest = status_line.partition(" ")
+    if not version.startswith("HTTP/1.") or not rest[:3].isdigit():
+        raise ResponseError(f"not an HTTP/1.x status line: {status_line[:80]!r}")
+    headers: dict[str, str] = {}
+    for line in lines:
+        if line:
+            name, colon, value = line.partition(":")
+            if not colon:
+                raise ResponseError(f"not a header line: {line[:80]!r}")
+            headers[name.strip().lower()] = value.strip()
+    return int(rest[:3]), headers
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+    """Read the body the headers announce: chunked, of a given length, or up to the close."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        chunks = []
+        while size := _number((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            chunks.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        await reader.readuntil(b"\r\n")  # the end of the (empty) trailer
+        return b"".join(chunks)
+    if "content-length" in headers:
+        return await reader.readexactly(_number(headers["content-length"].encode(), 10))
+    return await reader.read()
+
+
+def _number(text: bytes, base: int) -> int:
+    """Return a length read from a response, or raise ResponseError."""
+    try:
+        return int(text.strip(), base)
+    except ValueError:
+        raise ResponseError(f"not a length: {text[:40]!r}") from None
 
 
 class Rotation:

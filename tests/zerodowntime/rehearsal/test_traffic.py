@@ -130,7 +130,54 @@ def test_a_dead_server_is_a_transport_failure() -> None:
     rotation.add(f"127.0.0.1:{free_port()}")
     traffic, _ = _run(rotation, rate=20, seconds=0.3)
     assert traffic.records and all(not r.ok for r in traffic.records)
-    assert all(r.error and r.error.startswith("ConnectError") for r in traffic.records)
+    assert all(r.error and r.error.startswith("ConnectionRefusedError") for r in traffic.records)
+
+
+PONG = json.dumps({"data": {"ping": "pong"}}).encode()
+# A response's head and body, framed in each way HTTP/1.1 allows, and one that is not HTTP.
+FRAMINGS = {
+    "length": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-ZDT-Release: r\r\n\r\n" % len(PONG)
+    + PONG,
+    "chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-ZDT-Release: r\r\n\r\n"
+    + b"%x\r\n%s\r\n%x;ext=1\r\n%s\r\n0\r\n\r\n" % (5, PONG[:5], len(PONG) - 5, PONG[5:]),
+    "close": b"HTTP/1.1 200 OK\r\nX-ZDT-Release: r\r\n\r\n" + PONG,
+    "garbled": b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+}
+
+
+def _raw_server(answer: bytes) -> socket.socket:
+    """Listen on a free port; answer every connection with ``answer`` and close it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            with client:
+                client.recv(65536)
+                client.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close", "garbled"])
+def test_every_framing_of_a_response_is_read_and_garbage_is_a_failure(framing: str) -> None:
+    listener = _raw_server(FRAMINGS[framing])
+    rotation = Rotation()
+    rotation.add(f"127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        traffic, _ = _run(rotation, rate=20, seconds=0.3)
+    finally:
+        listener.close()
+    assert traffic.records
+    if framing == "garbled":
+        assert all(not r.ok and (r.error or "").startswith("ResponseError: not an HTTP/1.x")
+                   for r in traffic.records)  # fmt: skip
+    else:
+        assert all(r.ok and r.served_release == "r" for r in traffic.records)
 
 
 def test_a_thousand_requests_in_flight_do_not_slow_the_generator_down(tmp_path: Path) -> None:
