@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from catalog.common.auth import require_token
 from catalog.common.global_ids import decode_global_id, encode_global_id
 from catalog.common.pagination import encode_cursor, keyset_page
+from catalog.common.rows import get_by_pk
 from catalog.common.schema import PageInfo, build_schema
 from catalog.releases.v0_3_0 import services
 from catalog.releases.v0_3_0.models import Product
@@ -82,7 +83,7 @@ def _pk(product_id: strawberry.ID) -> int:
 class Query:
     @strawberry.field(description="One product by ID; null when it does not exist.")
     def product(self, id: strawberry.ID) -> ProductType | None:
-        product = Product.objects.filter(pk=_pk(id)).first()
+        product = get_by_pk(Product, _pk(id))
         return ProductType(instance=product) if product else None
 
     @strawberry.field(description="Products ordered by ID, a page at a time.")

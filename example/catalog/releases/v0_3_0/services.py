@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.common.errors import ApiError, ErrorCode
+from catalog.common.rows import insert_unless_taken
 from catalog.common.slugs import is_slug_conflict, unique_slug
 from catalog.common.validation import clean_description, clean_name, clean_slug
 from catalog.releases.v0_3_0.models import Product
@@ -41,13 +42,10 @@ def product_create(
 
 
 def _insert(**fields: Any) -> Product:
-    try:
-        with transaction.atomic():
-            product = Product.objects.create(**fields)
-    except IntegrityError as exc:
-        if is_slug_conflict(exc):
-            raise ApiError(ErrorCode.SLUG_TAKEN, f"Slug {fields['slug']!r} is taken.") from exc
-        raise
+    """Insert a product; a slug taken meanwhile is ``SLUG_TAKEN`` (no savepoint: nothing failed)."""
+    product = Product(**fields)
+    if not insert_unless_taken(product, unique="slug"):
+        raise ApiError(ErrorCode.SLUG_TAKEN, f"Slug {fields['slug']!r} is taken.")
     return product
 
 
