@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -26,6 +27,10 @@ from zerodowntime.subprocesses import zdt_command
 from zerodowntime.waiting import WaitTimeout, wait_until
 
 EnvFor = Callable[[str, str], dict[str, str]]
+# The niceness a process starts at until it is ready (an app server healthy and warmed up, a
+# worker registered): its start-up (Python, Django, the project's imports) then takes no CPU
+# from the servers in rotation, as a new instance on capacity of its own would not.
+STARTING_NICENESS = 10
 
 
 class ClusterError(RuntimeError):
@@ -106,6 +111,8 @@ class Cluster:
         # The throw-away deployment's own key (a project refuses to serve with a public one).
         self.secret_key = secrets.token_urlsafe(50)
         self._count = 0
+        # Only a process allowed to give the priority back lowers it (root, or RLIMIT_NICE).
+        self.starting_niceness = STARTING_NICENESS if can_restore_priority() else 0
         # One client for every health check: building a client (and its TLS context) per
         # request costs enough CPU to delay the load generator running in this process.
         self.http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
@@ -125,7 +132,14 @@ class Cluster:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        # The child is the leader of a new process group: whatever it starts inherits this.
+        set_group_niceness(popen.pid, self.starting_niceness)
         return ManagedProcess(name, role, release, popen, log, port)
+
+    def ready(self, process: ManagedProcess) -> None:
+        """Give ``process`` (and its process group) its normal priority: it is ready to work."""
+        if self.starting_niceness and process.alive():
+            set_group_niceness(process.popen.pid, 0)
 
     def start_server(self, release: str) -> ManagedProcess:
         """Start an app server of ``release``; wait until /health/ answers (not in rotation)."""
@@ -136,6 +150,7 @@ class Cluster:
         self.servers.append(server)
         self._wait_healthy(server)
         self._warm_up(server)
+        self.ready(server)
         return server
 
     def _warm_up(self, server: ManagedProcess) -> None:
@@ -246,3 +261,17 @@ class Cluster:
         traceback: TracebackType | None,
     ) -> None:
         self.stop_all()
+
+
+def can_restore_priority() -> bool:
+    """Return True when this process may set a niceness back to 0 (root, or RLIMIT_NICE 20)."""
+    if os.geteuid() == 0:
+        return True
+    soft, _ = resource.getrlimit(resource.RLIMIT_NICE)
+    return soft == resource.RLIM_INFINITY or soft >= 20
+
+
+def set_group_niceness(group: int, niceness: int) -> None:
+    """Set the niceness of every process of process group ``group`` (gone: nothing to do)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.setpriority(os.PRIO_PGRP, group, niceness)

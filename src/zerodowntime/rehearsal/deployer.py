@@ -73,7 +73,10 @@ class LocalDeployer(Deployer):
         return None
 
     def wait_registered(self, process: ManagedProcess) -> None:
-        """Wait until ``process`` (or a child in its process group) registered its heartbeat."""
+        """Wait until ``process`` (or a child in its process group) registered its heartbeat.
+
+        Then the cluster gives it its normal priority.
+        """
         table = ProcessHeartbeat._meta.db_table
         query = f'SELECT pid FROM "{table}" WHERE role = %s AND release = %s'
         with psycopg.connect(self.database_url, autocommit=True) as conn:
@@ -95,6 +98,7 @@ class LocalDeployer(Deployer):
                 )
             except WaitTimeout as exc:
                 raise ClusterError(str(exc)) from None
+        self.cluster.ready(process)
 
     def background_progress(self) -> list[BackgroundProgress] | None:
         """Return the progress of every background migration of the rehearsal's database."""

@@ -308,7 +308,7 @@ class _Run:
             reason = str(exc).strip().splitlines()[-1]
             self.result.phases[-1].detail["refused"] = reason
             self.result.refusals.append(f"migrate {release}: {reason}")
-            self.deployer.cluster.start_worker(current)
+            self.deployer.start_workers(current)
             self.begin(f"refused {release}", "after", current)
             time.sleep(self.config.phase_seconds)
             return False

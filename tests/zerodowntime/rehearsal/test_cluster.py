@@ -1,0 +1,61 @@
+"""The local deployment's processes start at a low priority and serve at the normal one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.zerodowntime.deploy.conftest import process_env  # noqa: F401  (fixture)
+from zerodowntime import conf
+from zerodowntime.rehearsal.cluster import (
+    STARTING_NICENESS,
+    Cluster,
+    ManagedProcess,
+    can_restore_priority,
+)
+from zerodowntime.rehearsal.traffic import Rotation
+
+
+def group_niceness(group: int) -> list[int]:
+    """Return the niceness of every process of process group ``group``."""
+    values = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp; the niceness is the 17th field after the name
+            values.append(int(fields[16]))
+    return values
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
+def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
+    tmp_path: Path,
+    process_env: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = conf.release_manifest().versions[-1]
+    cluster = Cluster(
+        lambda role, release: {**process_env, "ZDT_RELEASE": release},
+        tmp_path,
+        Rotation(),
+        web_workers=2,
+        web_threads=1,
+    )
+    while_starting: list[list[int]] = []
+    wait_healthy = cluster._wait_healthy
+
+    def healthy_then_look(server: ManagedProcess) -> None:
+        wait_healthy(server)
+        while_starting.append(group_niceness(server.popen.pid))
+
+    monkeypatch.setattr(cluster, "_wait_healthy", healthy_then_look)
+    with cluster:
+        server = cluster.start_server(release)
+        serving = group_niceness(server.popen.pid)
+    # The wrapper, the gunicorn master and both workers: 10 while starting, 0 once ready.
+    assert while_starting == [[STARTING_NICENESS] * 4]
+    assert serving == [0] * 4
