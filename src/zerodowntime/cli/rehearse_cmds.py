@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,6 +93,11 @@ def _redis_database(url: str, number: int) -> str:
     " backfill, Redis stopped for 10 s.",
 )  # fmt: skip
 @click.option(
+    "--fresh-database", is_flag=True,
+    help="With --from: migrate and populate the first release's database anew instead of"
+    " copying the one an earlier run kept (zdt_start_* databases on the project's server).",
+)  # fmt: skip
+@click.option(
     "--keep-services/--stop-services", default=False,
     help="Leave the embedded PostgreSQL and Redis running if this command started them.",
 )  # fmt: skip
@@ -109,6 +115,7 @@ def rehearse(
     servers: int,
     seed: int,
     faults: bool,
+    fresh_database: bool,
     keep_services: bool,
     targets: Targets,
 ) -> None:
@@ -128,8 +135,8 @@ def rehearse(
     instances of every model through the ORM while each release migrates and replaces them; at
     the end every acknowledged write must be there and every acknowledged delete gone.
     """
-    if from_ref is None and to_ref is not None:
-        raise click.UsageError("--to needs --from (the release to start from)")
+    if from_ref is None and (to_ref is not None or fresh_database):
+        raise click.UsageError("--to and --fresh-database need --from (the release to start from)")
     if from_ref is not None and (path or allow_skip or faults):
         raise click.UsageError(
             "--from goes one release at a time: drop --path, --allow-skip and --faults"
@@ -182,7 +189,9 @@ def rehearse(
                 f"Rehearsing {' -> '.join(config.path)} with {rows:,} rows per model{named},"
                 f" ORM traffic at {rate:g} operations/s (logs in {workdir}/logs)"
             )
-            run_chosen: Callable[..., RehearsalResult] = rehearse_from_git
+            run_chosen: Callable[..., RehearsalResult] = partial(
+                rehearse_from_git, fresh_database=fresh_database, say=console.print
+            )
         else:
             assert urls is not None
             config = RehearsalConfig(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
@@ -47,6 +48,7 @@ from zerodowntime.rehearsal.orm_fleet import CLIENT_MODULE, OrmFleet
 from zerodowntime.rehearsal.orm_integrity import AcknowledgedDeletes, AcknowledgedWrites
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import close_phase, open_phase
+from zerodowntime.rehearsal.start_database import copy_kept, forget, keep, kept_name
 from zerodowntime.scratch import create_database, database_conninfo
 from zerodowntime.subprocesses import CommandFailed
 
@@ -63,10 +65,19 @@ def release_path(manifest: ReleaseManifest, start: str, end: str | None) -> tupl
 class _GitRun:
     """The state of one rehearsal from git refs while it runs; it hears the executor's steps."""
 
-    def __init__(self, config: RehearsalConfig, observer: Observer) -> None:
+    def __init__(
+        self,
+        config: RehearsalConfig,
+        observer: Observer,
+        *,
+        fresh_database: bool = False,
+        say: Callable[[str], object] = lambda text: None,
+    ) -> None:
         from django.db import connection
 
         self.config = config
+        self.fresh_database = fresh_database
+        self.say = say
         self.observer = observer
         self.connection = connection
         if conf.git_releases() is None:
@@ -184,14 +195,32 @@ class _GitRun:
         self.begin(f"after {release}", "after", release)
         time.sleep(self.config.phase_seconds)
 
+    def start_database(self, first: str) -> None:
+        """Create the database at ``first``, migrated and populated, or copy the one kept."""
+        config = self.config
+        kept = kept_name(self.manifest.get(first).commit, config.rows, config.model_rows)
+        if self.fresh_database:
+            forget(self.connection, kept)
+        left_out = copy_kept(self.connection, config.database_name, kept)
+        if left_out is not None:
+            self.result.left_out.update(left_out)
+            self.say(
+                f"The rehearsal starts from {kept}, {first} migrated and populated by an"
+                " earlier run (--fresh-database rebuilds it)."
+            )
+            return
+        create_database(self.connection, config.database_name)
+        self.migrate(first)
+        self.populate(first)
+        keep(self.connection, config.database_name, kept, dict(self.result.left_out))
+        self.say(f"Kept {first} migrated and populated as {kept} for the next rehearsal from it.")
+
     def run(self) -> RehearsalResult:
         config, path = self.config, self.config.path
         first = path[0]
-        create_database(self.connection, config.database_name)
         self.database = database_conninfo(self.connection, config.database_name)
         database_overlay(self.overlay, self.settings, config.database_name)
-        self.migrate(first)
-        self.populate(first)
+        self.start_database(first)
         probe = LockProbe(self.database, clock=self.clock)
         fleet = OrmFleet(
             self.code,
@@ -235,6 +264,18 @@ class _GitRun:
         return self.result
 
 
-def rehearse_from_git(config: RehearsalConfig, observer: Observer | None = None) -> RehearsalResult:
-    """Run the rehearsal of ``config.path`` (git refs) with ORM traffic; return what it measured."""
-    return _GitRun(config, observer or QuietObserver()).run()
+def rehearse_from_git(
+    config: RehearsalConfig,
+    observer: Observer | None = None,
+    *,
+    fresh_database: bool = False,
+    say: Callable[[str], object] = lambda text: None,
+) -> RehearsalResult:
+    """Run the rehearsal of ``config.path`` (git refs) with ORM traffic; return what it measured.
+
+    The database migrated and populated at the first release is kept for the next run with the
+    same start (:mod:`zerodowntime.rehearsal.start_database`); ``fresh_database`` rebuilds it.
+    ``say`` receives a sentence about that.
+    """
+    run = _GitRun(config, observer or QuietObserver(), fresh_database=fresh_database, say=say)
+    return run.run()

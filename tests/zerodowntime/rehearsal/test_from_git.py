@@ -101,6 +101,26 @@ def test_a_safe_upgrade_passes_with_every_acknowledged_write_there(
         ("v1",),
         ("v2",),
     ]
+    assert "Kept v1 migrated and populated as zdt_start_" in out
+
+
+@pytest.mark.timeout(120)
+def test_the_next_run_from_the_same_start_copies_the_kept_database(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Runs after the test above: v1 with the same rows is not migrated nor populated again."""
+    arguments = f"--from v1 --to v2 {SHORT} --rows library.Book=60"
+    again = rehearse(arguments, repo, env, tmp_path / "again")
+    assert again.returncode == 0, again.output[-3000:]
+    assert "The rehearsal starts from zdt_start_" in again.stdout
+    logs = tmp_path / "again"
+    assert list(logs.glob("rehearsal-*/logs/migrate-v2.log"))
+    assert not list(logs.glob("rehearsal-*/logs/migrate-v1.log"))
+    assert "library.Shelf" in again.stdout  # the models left out are known from the copy
+    assert again.stdout.rstrip().endswith("PASSED")
+    fresh = rehearse(arguments + " --fresh-database", repo, env, tmp_path / "fresh")
+    assert fresh.returncode == 0, fresh.output[-3000:]
+    assert "The rehearsal starts from" not in fresh.stdout and "Kept v1" in fresh.stdout
 
 
 @pytest.mark.timeout(120)
