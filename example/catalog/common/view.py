@@ -22,6 +22,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from strawberry.django.views import GraphQLView
+from strawberry.http import GraphQLRequestData
 
 from catalog.common.errors import ErrorCode
 from catalog.common.limits import limits
@@ -128,7 +129,10 @@ class GuardedGraphQLView(GraphQLView):  # type: ignore[type-arg]
     def parse_http_body(self, request: Any) -> Any:
         """Parse the body; refuse an ``operationName`` that is not a string."""
         try:
-            parsed = super().parse_http_body(request)
+            if self._is_plain_json_post(request.request):
+                parsed = self._parse_json_post(request.request)
+            else:
+                parsed = super().parse_http_body(request)
         except UnicodeDecodeError:
             raise _invalid("The body is not UTF-8.") from None
         if not isinstance(getattr(parsed, "operation_name", None), str | None):
@@ -136,3 +140,34 @@ class GuardedGraphQLView(GraphQLView):  # type: ignore[type-arg]
                 400, ErrorCode.BAD_REQUEST, "`operationName` must be a string or null."
             )
         return parsed
+
+    def _is_plain_json_post(self, request: HttpRequest) -> bool:
+        """Return True for a JSON POST that asks for no streamed answer (the API's requests)."""
+        if request.method != "POST" or request.content_type != "application/json":
+            return False
+        accept = {"accept": request.META.get("HTTP_ACCEPT", "")}
+        return self._get_stream_transport_from_headers(accept) is None
+
+    def _parse_json_post(self, request: HttpRequest) -> GraphQLRequestData:
+        """Parse a plain JSON POST with strawberry's checks, without its generic request mapping.
+
+        Strawberry's own path builds every header into a mapping, parses the content type again
+        and decodes the body twice: a tenth of a small query's CPU.
+        """
+        data = decode_body(request.body, limits().max_body_depth)
+        for key, kind in (
+            ("query", "a string"),
+            ("variables", "an object"),
+            ("extensions", "an object"),
+        ):
+            value = data.get(key)
+            if value is not None and not isinstance(value, str if key == "query" else dict):
+                raise HTTPException(
+                    400, f"The GraphQL operation's `{key}` must be {kind} or null, if provided."
+                )
+        return GraphQLRequestData(
+            query=data.get("query"),
+            variables=data.get("variables"),
+            operation_name=data.get("operationName"),
+            extensions=data.get("extensions"),
+        )
