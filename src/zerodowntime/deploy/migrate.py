@@ -35,13 +35,21 @@ def migrate_to_release(
     release = manifest.get(version) if version else manifest.newest
     options = {"database": database, "interactive": False, "stdout": stdout, "one_line": one_line}
     connection = connections[database]
-    for app_label, name in manifest.heads(release.version):
-        call_command("migrate", app_label, name, verbosity=verbosity, **options)
     gated = set(manifest.gated_apps)
-    migrated_apps = MigrationLoader(None, ignore_no_migrations=True).migrated_apps
-    for config in apps.get_app_configs():
-        if config.label not in gated and config.label in migrated_apps:
-            call_command("migrate", config.label, verbosity=max(verbosity - 1, 0), **options)
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    heads = sorted(manifest.heads(release.version))
+    if set(heads) == {leaf for leaf in loader.graph.leaf_nodes() if leaf[0] in gated}:
+        # The code on disk is the release's: Django's own migrate of every app, in Django's
+        # order (a project may rely on it across apps without declaring it) and with its
+        # signals sent once.
+        call_command("migrate", verbosity=verbosity, whole_plan=True, **options)
+    else:
+        # Older than the code: each gated app stops at its head, in Django's order of apps.
+        for app_label, name in heads:
+            call_command("migrate", app_label, name, verbosity=verbosity, **options)
+        for config in apps.get_app_configs():
+            if config.label not in gated and config.label in loader.migrated_apps:
+                call_command("migrate", config.label, verbosity=max(verbosity - 1, 0), **options)
     if RECORD_TABLE in connection.introspection.table_names():
         record_release(release.version, connection)
     return release.version

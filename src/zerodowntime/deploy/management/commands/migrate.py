@@ -27,6 +27,9 @@ class Command(DjangoMigrateCommand):
         "Update the database schema. Without arguments, the release app stops at the head"
         " migration of the running release (ZDT_RELEASE)."
     )
+    # ``migrate_to_release`` asks for Django's own migrate of every app when the code on
+    # disk is the release's (``whole_plan``): not an option of the command line.
+    stealth_options = (*DjangoMigrateCommand.stealth_options, "whole_plan")
 
     def add_arguments(self, parser: CommandParser) -> None:
         """Add ``--one-line`` to Django's options."""
@@ -43,8 +46,8 @@ class Command(DjangoMigrateCommand):
         self.recording = ExitStack()
         if self.one_line:
             options["verbosity"] = 0
-        if not conf.has_releases():  # a project without releases: Django's migrate
-            super().handle(*args, **options)
+        if not conf.has_releases() or options.pop("whole_plan", False):
+            super().handle(*args, **options)  # no releases, or the release's own code
             return
         if conf.git_releases() is not None and conf.get().release is None:
             super().handle(*args, **options)  # the code's own migrations, as Django would
