@@ -42,11 +42,16 @@ def concrete_models(app_label: str | None) -> list[Any]:
 
 
 def model_tables(models: list[Any]) -> dict[str, list[ModelColumn]]:
-    """Return the columns each of ``models`` reads and writes, per table."""
+    """Return the columns each of ``models`` reads and writes, per table.
+
+    A model that inherits from a concrete model (multi-table inheritance) has in its own table
+    only its own fields and the link to its parent: the fields it inherits are the parent's
+    table's columns.
+    """
     return {
         model._meta.db_table: [
             ModelColumn(str(field.column), bool(field.null), _has_default(field))
-            for field in model._meta.concrete_fields
+            for field in model._meta.local_concrete_fields
             if not getattr(field, "generated", False)
         ]
         for model in models

@@ -55,17 +55,19 @@ _ANY = set(DDL) | {Kind.DML}
 def cause(
     failure: OperationFailure, migrations: list[MigrationCapture]
 ) -> tuple[str | None, str | None]:
-    """Return (migration, statement) of the added migration that causes ``failure``, if any."""
+    """Return (migration, statement) of the added migration that causes ``failure``, if any.
+
+    An error whose kind has known causes (a NOT NULL violation, a missing column, a value out of
+    range, ...) is blamed only on such a cause, on its column, else on its table; an error of
+    another kind (a trigger's exception, ...) on any statement on its column, else its table.
+    """
     table, column = failure.table, failure.column
-    for kinds, where in (
-        (_CAUSES.get(failure.sqlstate or "", set()), column),
-        (_ANY, column),
-        (_ANY, None),
-    ):
-        if kinds:
-            migration, statement = culprit(migrations, table, where, kinds)
-            if migration is not None:
-                return migration, statement
+    known = _CAUSES.get(failure.sqlstate or "")
+    searches = [(known, column), (known, None)] if known else [(_ANY, column), (_ANY, None)]
+    for kinds, where in searches:
+        migration, statement = culprit(migrations, table, where, kinds)
+        if migration is not None:
+            return migration, statement
     return None, None
 
 
@@ -92,7 +94,11 @@ def execution_findings(
         failed_sql = short(failure.sql) if failure.sql else None
         migration, statement = cause(failure, migrations)
         if migration is None:
-            message = f"{what}; no migration added since {version} touches {failure.table}"
+            message = (
+                f"{what}; no migration added since {version} does anything to"
+                f" {failure.table} that causes this error (it likely fails on {version}'s"
+                " own schema too, with these generated values)"
+            )
             findings.append(make_finding(NOT_EXERCISED, message, statement=failed_sql))
             continue
         message = f"{what}; caused by {migration}: {statement}"

@@ -63,7 +63,7 @@ def test_an_error_no_added_migration_explains_and_a_model_not_made_only_inform()
     unexplained, crate = execution_findings(execution, "v4", ADDED)
     assert (unexplained.rule, unexplained.severity.value) == ("ZDT207", "info")
     assert unexplained.migration is None and not unexplained.blocks
-    assert "no migration added since v4 touches shop_box" in unexplained.message
+    assert "no migration added since v4 does anything to shop_box" in unexplained.message
     assert crate.message.startswith("v4's shop.Crate was not exercised: TypeError: no factory")
     assert (crate.rule, crate.migration) == ("ZDT207", None)
 
@@ -87,3 +87,13 @@ def test_models_failing_on_the_same_related_insert_make_one_finding() -> None:
     assert grouped.migration == item.migration == "shop.0005_price"
     assert item.message.startswith("v4's shop.Item create fails: boom")
     assert "the same way" not in item.message
+
+
+def test_an_error_of_a_known_kind_is_not_blamed_on_a_statement_that_cannot_cause_it() -> None:
+    # Generated values overflow an integer column; the only added statement on the table is an
+    # index, which cannot cause "integer out of range" (seen on NetBox's MPTT tables).
+    (finding,) = execution_findings(
+        Execution(["shop.Item"], [failure("22003", "shop_item", None, "delete")]), "v4", ADDED[:1]
+    )
+    assert (finding.rule, finding.migration) == ("ZDT207", None)
+    assert "does anything to shop_item that causes this error" in finding.message
