@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 
-from zerodowntime.scratch import with_database_name
+from zerodowntime.scratch import scratch_database, with_database_name
+
+BIN = str(Path(sys.executable).parent)  # python and zdt of the test session
 
 
 @dataclass
@@ -45,6 +51,24 @@ def database_env(database: str) -> dict[str, str]:
         "DB_USER": url.username or "postgres",
         "DB_PASSWORD": url.password or "",
     }
+
+
+@contextmanager
+def project_env(prefix: str) -> Iterator[dict[str, str]]:
+    """Yield a child project's environment on a fresh database ``prefix_<random>``, then drop it.
+
+    The session's ``ZDT_*``, ``DJANGO_*``, ``DATABASE_URL`` and ``REDIS_URL`` are left out (the
+    project reads its ``DB_*`` variables); ``PATH`` starts with the session's python and zdt.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ZDT_", "DJANGO_")) and key not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
+    with scratch_database(os.environ["DATABASE_URL"], name):
+        yield {**clean, **database_env(name)}
 
 
 def database_url(database: str) -> str:

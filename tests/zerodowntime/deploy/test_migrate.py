@@ -8,15 +8,12 @@ in the order of their labels) happens to apply that one first. Here ``zeta`` is 
 
 from __future__ import annotations
 
-import os
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.zerodowntime.child_project import database_env, query, shell
+from tests.zerodowntime.child_project import project_env, query, shell
 from tests.zerodowntime.git_releases.tagged_project import (
     RELEASES,
     SETTINGS,
@@ -25,9 +22,6 @@ from tests.zerodowntime.git_releases.tagged_project import (
     _models,
     write_tagged_project,
 )
-from zerodowntime.scratch import scratch_database
-
-BIN = str(Path(sys.executable).parent)
 
 ZETA_APPS = """\
 from django.apps import AppConfig
@@ -103,15 +97,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def env() -> Iterator[dict[str, str]]:
     """Return the project's environment, on a fresh database dropped afterwards."""
-    name = f"zdt_order_{uuid.uuid4().hex[:8]}"
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ZDT_", "DJANGO_")) and key not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
-    with scratch_database(os.environ["DATABASE_URL"], name):
-        yield {**clean, **database_env(name)}
+    with project_env("zdt_order") as env:
+        yield env
 
 
 def _migrate(release: str, repo: Path, env: dict[str, str]) -> set[str]:

@@ -7,23 +7,20 @@ ref whose code cannot be imported. The safe pair (v1 -> v2) is checked in ``test
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.zerodowntime.child_project import database_env
+from tests.zerodowntime.child_project import project_env
 from tests.zerodowntime.git_releases.tagged_project import (
     RELEASES,
     UNSAFE,
     add_broken_ref,
     write_tagged_project,
 )
-from tests.zerodowntime.git_releases.test_git_releases import BIN, run
-from zerodowntime.scratch import scratch_database
+from tests.zerodowntime.git_releases.test_git_releases import run
 
 DROP_SKU = "shop.0004_remove_product_sku"
 ADD_RATING = "blog.0003_post_rating"
@@ -44,15 +41,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def env() -> Iterator[dict[str, str]]:
     """Return the project's environment, on a database of its own (never migrated)."""
-    name = f"zdt_since_{uuid.uuid4().hex[:8]}"
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ZDT_", "DJANGO_")) and key not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
-    with scratch_database(os.environ["DATABASE_URL"], name):
-        yield {**clean, **database_env(name)}
+    with project_env("zdt_since") as env:
+        yield env
 
 
 @pytest.fixture(scope="module")

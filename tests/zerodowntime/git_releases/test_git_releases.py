@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.zerodowntime.child_project import Run, database_env, query, shell
+from tests.zerodowntime.child_project import Run, project_env, query, shell
 from tests.zerodowntime.git_releases.tagged_project import write_tagged_project
 from zerodowntime.deploy.git_releases import GitReleases
-from zerodowntime.scratch import scratch_database
 
-BIN = str(Path(sys.executable).parent)  # python and zdt of the test session
 FOLDERS = {"shop": "shop/migrations", "blog": "blog/migrations", "billing": "billing/migrations"}
 
 
@@ -38,15 +35,8 @@ def releases(repo: Path) -> GitReleases:
 @pytest.fixture
 def env() -> Iterator[dict[str, str]]:
     """Return the project's environment, on a fresh database dropped afterwards."""
-    name = f"zdt_tagged_{uuid.uuid4().hex[:8]}"
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ZDT_", "DJANGO_")) and key not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
-    with scratch_database(os.environ["DATABASE_URL"], name):
-        yield {**clean, **database_env(name)}
+    with project_env("zdt_tagged") as env:
+        yield env
 
 
 def run(command: str, cwd: Path, env: dict[str, str], *, ok: bool = True) -> Run:

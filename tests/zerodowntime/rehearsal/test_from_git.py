@@ -10,18 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.zerodowntime.child_project import Run, database_env, query, shell
+from tests.zerodowntime.child_project import Run, project_env, query, shell
 from tests.zerodowntime.rehearsal.orm_project import write_orm_project
-from zerodowntime.scratch import drop_database, scratch_database
+from zerodowntime.scratch import drop_database
 
-BIN = str(Path(sys.executable).parent)  # python and zdt of the test session
 REHEARSAL_DATABASE = "zdt_rehearsal"  # RehearsalConfig's default name
 # Latency targets are judged by the catalog's rehearsal; here, on two loaded cores shared with
 # the child processes' start-ups, only failures and integrity are.
@@ -37,15 +34,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def env() -> Iterator[dict[str, str]]:
     """Return the project's environment (its own database named), the rehearsal's dropped after."""
-    name = f"zdt_orm_{uuid.uuid4().hex[:8]}"
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ZDT_", "DJANGO_")) and key not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
-    with scratch_database(os.environ["DATABASE_URL"], name):
-        yield {**clean, **database_env(name)}
+    with project_env("zdt_orm") as env:
+        yield env
     drop_database(os.environ["DATABASE_URL"], REHEARSAL_DATABASE)
 
 
