@@ -7,9 +7,11 @@ file descriptors 3 and 4), so no websocket library is needed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -93,6 +95,7 @@ class Page:
             stderr=subprocess.DEVNULL,
             pass_fds=(3, 4),  # kept open in the child, where the function below puts the pipes
             preexec_fn=lambda: _as_fds_3_and_4(to_browser_r, from_browser_w),
+            start_new_session=True,  # its helper processes too are stopped by close()
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -164,7 +167,11 @@ class Page:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._profile.cleanup()
+        # Chromium's renderer and utility processes can outlive it for a moment, still writing
+        # into the profile: stop the whole group before removing the folder.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        wait_until(lambda: _removed(self._profile), timeout=10, interval=0.1, what="profile left")
 
     def __enter__(self) -> Page:
         return self
@@ -176,3 +183,12 @@ class Page:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _removed(profile: tempfile.TemporaryDirectory[str]) -> bool:
+    """Remove ``profile``; return False when a process still wrote into it meanwhile."""
+    try:
+        profile.cleanup()
+    except OSError:
+        return False
+    return True
