@@ -202,9 +202,7 @@ def test_the_system_check_reports_wrong_values_and_the_library_lock_timeout(
     ]
 
 
-def test_the_release_name_needs_no_manifest(
-    settings: Any, environment: pytest.MonkeyPatch
-) -> None:
+def test_the_release_name_needs_no_manifest(settings: Any, environment: pytest.MonkeyPatch) -> None:
     assert conf.release_version() == conf.release().version
     environment.delenv("ZDT_RELEASE", raising=False)
     unset(settings, "ZDT_RELEASE_MANIFEST", "ZDT_RELEASE")

@@ -19,9 +19,7 @@ def _group() -> click.Group:
 
 def test_project_commands_come_from_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
     hello = click.Command("hello")
-    monkeypatch.setattr(
-        main, "entry_points", lambda group: [_entry_point(group, [hello])]
-    )
+    monkeypatch.setattr(main, "entry_points", lambda group: [_entry_point(group, [hello])])
     group = _group()
     main.add_project_commands(group)
     main.add_project_commands(group)  # idempotent
