@@ -360,6 +360,11 @@ class EmbeddedRedis:
         except CommandFailed as exc:
             raise ServiceError(f"redis-server failed: {exc.tail()}") from None
         _wait_for_port(port, 15, "Redis")
+        # Redis listens before it writes its pid file: until then it does not look running.
+        try:
+            wait_until(lambda: self.pid() is not None, timeout=5, interval=0.02, what="no pid")
+        except WaitTimeout:
+            raise ServiceError(f"Redis wrote no pid file to {self.pid_file}") from None
 
     def stop(self) -> None:
         """Stop the server and wait until it has exited."""
