@@ -154,18 +154,21 @@ class Cluster:
         return server
 
     def _warm_up(self, server: ManagedProcess) -> None:
-        """Send a few concurrent requests so every worker loads the URLconf and schema."""
+        """Send concurrent requests so that every worker thread has loaded the URLconf and the
+        schema and opened its database connection (``/health/ready/``) before taking traffic."""
         base = f"http://{server.address}"
+        paths = ["/health/ready/", "/graphql/"]
 
         def touch(number: int) -> None:
             with contextlib.suppress(httpx.HTTPError):
-                if number % 2:
-                    self.http.get(f"{base}/health/", timeout=10)
-                else:
+                if paths[number % 2] == "/graphql/":
                     self.http.post(f"{base}/graphql/", json={"query": "{ __typename }"}, timeout=10)
+                else:
+                    self.http.get(f"{base}/health/ready/", timeout=10)
 
-        with ThreadPoolExecutor(max_workers=2 * self.web_workers) as pool:
-            list(pool.map(touch, range(4 * self.web_workers)))
+        threads = self.web_workers * self.web_threads
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(touch, range(4 * threads)))
 
     def _wait_healthy(self, server: ManagedProcess) -> None:
         def healthy() -> bool:
@@ -272,6 +275,13 @@ def can_restore_priority() -> bool:
 
 
 def set_group_niceness(group: int, niceness: int) -> None:
-    """Set the niceness of every process of process group ``group`` (gone: nothing to do)."""
+    """Set the niceness of process group ``group``, the leader of its own session (gone: nothing).
+
+    With the kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``), each
+    session is scheduled as one group against the others and a process's own niceness only ranks
+    it within its session: the session's niceness, in ``/proc/<pid>/autogroup``, is set too.
+    """
     with contextlib.suppress(ProcessLookupError):
         os.setpriority(os.PRIO_PGRP, group, niceness)
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        Path(f"/proc/{group}/autogroup").write_text(str(niceness))

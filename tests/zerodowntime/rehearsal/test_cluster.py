@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from zerodowntime.rehearsal.cluster import (
     Cluster,
     ManagedProcess,
     can_restore_priority,
+    set_group_niceness,
 )
 from zerodowntime.rehearsal.traffic import Rotation
 
@@ -59,3 +63,32 @@ def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
     # The wrapper, the gunicorn master and both workers: 10 while starting, 0 once ready.
     assert while_starting == [[STARTING_NICENESS] * 4]
     assert serving == [0] * 4
+
+
+def cpu_ticks(pid: int) -> int:
+    """Return the user + system CPU clock ticks process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
+def test_a_starting_session_yields_the_cpu_to_the_other_sessions() -> None:
+    # Four busy processes, each the leader of its own session (as the cluster starts them) on
+    # a machine of two cores: the two set to the starting niceness get a small share. With the
+    # kernel's autogroups, a process's niceness alone changes nothing between sessions.
+    spin = [sys.executable, "-c", "while True: pass"]
+    normal = [subprocess.Popen(spin, start_new_session=True) for _ in range(2)]
+    starting = [subprocess.Popen(spin, start_new_session=True) for _ in range(2)]
+    try:
+        for process in starting:
+            set_group_niceness(process.pid, STARTING_NICENESS)
+        before = {p.pid: cpu_ticks(p.pid) for p in normal + starting}
+        time.sleep(3)
+        used = {p.pid: cpu_ticks(p.pid) - before[p.pid] for p in normal + starting}
+    finally:
+        for process in normal + starting:
+            process.kill()
+            process.wait()
+    normal_share = sum(used[p.pid] for p in normal)
+    starting_share = sum(used[p.pid] for p in starting)
+    assert starting_share < normal_share / 3, used
