@@ -171,7 +171,17 @@ def _serve(release: str | None, port: int, workers: int, threads: int, worker_cl
     env.setdefault("PGAPPNAME", "zdt-web")
     kind = "asgi" if worker_class == "asgi" else "wsgi"
     application = project_setting(f"{kind}_application", f"ZDT_{kind.upper()}_APPLICATION")
-    args = [
+    args = gunicorn_command(application, port, workers, threads, worker_class)
+    what = f"release {release}" if release else "the project"
+    click.echo(f"Serving {what} on http://127.0.0.1:{port}/graphql/", err=True)
+    _exit_with(run_foreground(args, env))
+
+
+def gunicorn_command(
+    application: str, port: int, workers: int, threads: int, worker_class: str
+) -> list[str]:
+    """Return the gunicorn command line that serves ``application`` on 127.0.0.1:``port``."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -191,10 +201,9 @@ def _serve(release: str | None, port: int, workers: int, threads: int, worker_cl
         "-",
         "--log-level",
         "warning",
+        "--config",
+        "python:zerodowntime.deploy.gunicorn_config",
     ]
-    what = f"release {release}" if release else "the project"
-    click.echo(f"Serving {what} on http://127.0.0.1:{port}/graphql/", err=True)
-    _exit_with(run_foreground(args, env))
 
 
 def _exit_with(code: int) -> None:

@@ -10,6 +10,7 @@ release and of the previous one (old clients) both send requests.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -240,6 +241,10 @@ class _Run:
         close_phase(self.result.phases, self.clock())
 
     def begin(self, name: str, kind: str, release: str) -> PhaseRecord:
+        # What this process holds so far (the scenario's state, the requests recorded) is kept
+        # until the report: freezing it keeps the collector's full passes, which stop the load
+        # generator's thread too, as short as at the start.
+        gc.freeze()
         phase = open_phase(self.result.phases, self.clock(), name, kind, release)
         self.traffic.set_phase(name)
         self.observer.phase(phase)
