@@ -23,7 +23,7 @@ import httpx
 
 from zerodowntime.rehearsal.traffic import Rotation
 from zerodowntime.services import free_port
-from zerodowntime.subprocesses import zdt_command
+from zerodowntime.subprocesses import finish, zdt_command
 from zerodowntime.waiting import WaitTimeout, wait_until
 
 EnvFor = Callable[[str, str], dict[str, str]]
@@ -264,6 +264,28 @@ class Cluster:
         traceback: TracebackType | None,
     ) -> None:
         self.stop_all()
+
+
+def run_aside(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a deployment command (``zdt migrate``) to the end, its output captured as text.
+
+    It runs in a session of its own at the starting niceness: its Python (start-up, the plan, the
+    checks) yields the CPU to the processes in service, as a deploy job on a runner of its own
+    would; the SQL it sends runs in the database's processes as usual. Raise
+    :class:`~zerodowntime.subprocesses.CommandFailed` when it exits non-zero.
+    """
+    process = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    if can_restore_priority():
+        set_group_niceness(process.pid, STARTING_NICENESS)
+    return finish(process)
 
 
 def can_restore_priority() -> bool:

@@ -27,7 +27,7 @@ from zerodowntime.deploy.guards import ReleaseRefused, check_migration
 from zerodowntime.deploy.heartbeat import live_releases_at
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
-from zerodowntime.rehearsal.cluster import Cluster
+from zerodowntime.rehearsal.cluster import Cluster, run_aside
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
 from zerodowntime.rehearsal.integrity import run_checks
@@ -213,7 +213,7 @@ class _Run:
         log = self.config.workdir / "logs" / f"{log_name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
-            result = run(zdt_command(*args), env=self.env_for("migrate", release))
+            result = run_aside(zdt_command(*args), self.env_for("migrate", release))
         except CommandFailed as exc:
             log.write_text(exc.stdout + exc.stderr)
             raise RehearsalError(

@@ -16,6 +16,7 @@ from zerodowntime.rehearsal.cluster import (
     Cluster,
     ManagedProcess,
     can_restore_priority,
+    run_aside,
     set_group_niceness,
 )
 from zerodowntime.rehearsal.traffic import Rotation
@@ -92,3 +93,12 @@ def test_a_starting_session_yields_the_cpu_to_the_other_sessions() -> None:
     normal_share = sum(used[p.pid] for p in normal)
     starting_share = sum(used[p.pid] for p in starting)
     assert starting_share < normal_share / 3, used
+
+
+@pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
+def test_a_deployment_command_runs_aside_in_its_own_session_at_low_priority() -> None:
+    # The niceness is set just after the start: the child looks a moment later.
+    code = "import os, time; time.sleep(0.5)\n"
+    code += "print(os.getsid(0) == os.getpid(), os.getpriority(os.PRIO_PROCESS, 0))"
+    result = run_aside([sys.executable, "-c", code], {})
+    assert result.stdout.split() == ["True", str(STARTING_NICENESS)]
