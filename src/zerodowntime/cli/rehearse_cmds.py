@@ -70,6 +70,11 @@ def _redis_database(url: str, number: int) -> str:
     help="Seconds of the baseline and of each phase after a switch.",
 )  # fmt: skip
 @click.option(
+    "--warm-up-seconds", default=5.0, show_default=True, type=click.FloatRange(min=0),
+    help="Seconds of traffic that warm the first release's servers before the baseline (shown"
+    " as the warm-up phase: its failures count, its latencies are not judged; 0: none).",
+)  # fmt: skip
+@click.option(
     "--path", "path", default=None, metavar="X,Y,...",
     help="Releases to go through, in order (default: all); skipping one is refused.",
 )  # fmt: skip
@@ -109,6 +114,7 @@ def rehearse(
     rows_specs: tuple[str, ...],
     rate: float,
     phase_seconds: float,
+    warm_up_seconds: float,
     path: str | None,
     allow_skip: bool,
     report_dir: Path,
@@ -202,6 +208,7 @@ def rehearse(
                 rows=_products(rows_specs),
                 rate=rate,
                 phase_seconds=phase_seconds,
+                warm_up_seconds=warm_up_seconds,
                 servers=servers,
                 seed=seed,
                 allow_skip=allow_skip,

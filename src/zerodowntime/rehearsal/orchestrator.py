@@ -45,6 +45,7 @@ from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, TrafficView, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
+from zerodowntime.rehearsal.verdict import WARM_UP
 from zerodowntime.scratch import recreate_database
 from zerodowntime.subprocesses import CommandFailed, run, zdt_command
 
@@ -81,6 +82,9 @@ class RehearsalConfig:
     rows: int = 10_000
     rate: float = 25.0
     phase_seconds: float = 15.0
+    # Seconds of traffic that warm the first release's servers before the baseline: a phase of
+    # its own whose failures count and whose latencies are not judged (0: none).
+    warm_up_seconds: float = 0.0
     database_name: str = "zdt_rehearsal"
     servers: int = 2
     seed: int = 0
@@ -354,9 +358,15 @@ class _Run:
                 self.deployer.start_workers(first)
                 probe.start()
                 self.traffic.set_mix(self.mix(first, None))
+                if config.warm_up_seconds > 0:
+                    self.begin(f"warm-up {first}", WARM_UP, first)
+                    self.traffic.start()
+                    self.observer.started(self.traffic, probe)
+                    time.sleep(config.warm_up_seconds)
                 self.begin(f"baseline {first}", "baseline", first)
-                self.traffic.start()
-                self.observer.started(self.traffic, probe)
+                if config.warm_up_seconds <= 0:
+                    self.traffic.start()
+                    self.observer.started(self.traffic, probe)
                 time.sleep(config.phase_seconds)
                 for current, release in zip(path, path[1:], strict=False):
                     self.traffic.set_mix(self.mix(current, None))

@@ -15,6 +15,7 @@ from rich.text import Text
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import LockSample, PhaseRecord, RequestRecord
 from zerodowntime.rehearsal.traffic import TrafficView
+from zerodowntime.rehearsal.verdict import WARM_UP
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -88,7 +89,7 @@ def phase_stats(
     records: Sequence[RequestRecord],
     locks: Sequence[LockSample],
 ) -> list[PhaseStats]:
-    """Return the stats of every phase, then a last row for the whole run."""
+    """Return the stats of every phase, then a last row for the whole run but the warm-up."""
     rows = []
     for phase in phases:
         end = phase.ended if phase.ended is not None else float("inf")
@@ -101,8 +102,19 @@ def phase_stats(
                 [s for s in locks if phase.started <= s.at <= end],
             )
         )
-    total = sum(p.seconds for p in phases)
-    rows.append(_stats("total", "total", total, records, locks))
+    judged = [p for p in phases if p.kind != WARM_UP]
+    names = {p.name for p in judged}
+    total = sum(p.seconds for p in judged)
+    start = min((p.started for p in judged), default=0.0)
+    rows.append(
+        _stats(
+            "total",
+            "total",
+            total,
+            [r for r in records if r.phase in names],
+            [s for s in locks if s.at >= start],
+        )
+    )
     return rows
 
 
@@ -144,7 +156,7 @@ def summary_table(stats: Sequence[PhaseStats], title: str = "Rehearsal") -> Tabl
             f"{row.p99 * 1000:.0f}",
             f"{row.max * 1000:.0f}",
             f"{row.longest_lock_wait * 1000:.0f}",
-            end_section=row.kind == "after" or row.kind == "baseline",
+            end_section=row.kind in ("after", "baseline", WARM_UP),
         )
     return table
 

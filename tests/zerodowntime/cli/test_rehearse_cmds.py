@@ -17,7 +17,8 @@ def test_a_missed_target_fails_the_command_and_is_named(tmp_path: Path) -> None:
     import os
 
     args = ["rehearse", "--path", "0.1.0", "--rows", "300", "--rate", "10", "--phase-seconds",
-            "2", "--report-dir", str(tmp_path), "--max-latency-ms", "0.01"]  # fmt: skip
+            "2", "--warm-up-seconds", "1", "--report-dir", str(tmp_path),
+            "--max-latency-ms", "0.01"]  # fmt: skip
     try:
         result = CliRunner().invoke(cli, args)
     finally:
@@ -29,3 +30,7 @@ def test_a_missed_target_fails_the_command_and_is_named(tmp_path: Path) -> None:
     (report,) = tmp_path.glob("rehearsal-*/report.json")
     verdict = json.loads(report.read_text())["verdict"]
     assert verdict["outcome"] == "FAILED" and verdict["targets"]["max_latency_ms"] == 0.01
+    # The first second of traffic warmed the servers: a phase of its own, before the baseline.
+    phases = json.loads(report.read_text())["phases"]
+    assert [p["kind"] for p in phases] == ["warm-up", "baseline"]
+    assert phases[0]["ended"] - phases[0]["started"] >= 1

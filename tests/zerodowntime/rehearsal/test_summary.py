@@ -36,6 +36,21 @@ def test_phase_stats_split_requests_and_lock_waits_by_phase() -> None:
     assert stats["total"].requests == 12 and stats["total"].failed == 1
 
 
+def test_the_total_leaves_the_warm_up_out() -> None:
+    phases = [
+        PhaseRecord("warm-up 1", "warm-up", "1", 0, 5),
+        PhaseRecord("baseline 1", "baseline", "1", 5, 15),
+    ]
+    records = [_request("warm-up 1", 0.1, 0.9), _request("warm-up 1", 0.2, 0.01, ok=False)]
+    records += [_request("baseline 1", 5 + t, 0.02) for t in range(10)]
+    locks = [LockSample(1.0, 1, 1, 0.3, "SELECT 1", "ALTER TABLE")]
+    stats = {s.name: s for s in phase_stats(phases, records, locks)}
+    assert (stats["warm-up 1"].requests, stats["warm-up 1"].failed) == (2, 1)
+    total = stats["total"]
+    assert (total.requests, total.failed, total.seconds) == (10, 0, 10)
+    assert abs(total.max - 0.02) < 1e-9 and total.longest_lock_wait == 0
+
+
 def test_live_progress_prints_each_phase_row_as_the_phase_ends() -> None:
     console = Console(record=True, width=140)
     progress = LiveProgress(console)
