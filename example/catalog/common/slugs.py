@@ -19,6 +19,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
+from catalog.common.rows import WHEN
+
 BASE_MAX_LENGTH = 200
 FALLBACK_BASE = "product"
 PRODUCT_TABLE = "product_product"
@@ -55,6 +57,24 @@ SELECT reserved.base, reserved.last, ARRAY(
 )
 FROM reserved JOIN wanted USING (base)
 """
+
+
+# One number of one base, as a value statement of ``catalog.common.rows.insert_if`` (``{when}``:
+# nothing is reserved unless the insert's condition holds).
+NEXT_SLUG_SQL = f"""
+INSERT INTO {COUNTER_TABLE} AS counter (base, last) SELECT %s, 1 WHERE {WHEN}
+ON CONFLICT (base) DO UPDATE SET last = counter.last + EXCLUDED.last
+RETURNING CASE WHEN counter.last = 1 THEN counter.base ELSE counter.base || '-' || counter.last END
+"""
+
+
+def next_slug(name: str) -> tuple[str, list[str]]:
+    """Return the statement (and its parameters) that reserves the next slug of ``name``.
+
+    It is the first of the numbers ``unique_slug`` would try; whether a product has that slug
+    already is for the insert that uses it to find out (``ON CONFLICT``).
+    """
+    return NEXT_SLUG_SQL, [slug_base(name)]
 
 
 def reserve_numbers(counts: dict[str, int]) -> tuple[dict[str, list[int]], set[str]]:

@@ -10,7 +10,7 @@ from django.db import connection
 from catalog.tokens.models import ApiToken
 
 TOKEN_PREFIX = "zdt_"
-VALID_TOKEN_SQL = f"SELECT 1 FROM {ApiToken._meta.db_table} WHERE key_hash = %s"
+TOKEN_EXISTS_SQL = f"EXISTS (SELECT 1 FROM {ApiToken._meta.db_table} WHERE key_hash = %s)"
 
 
 def _hash(token: str) -> str:
@@ -32,9 +32,18 @@ def token_is_valid(*, token: str) -> bool:
     """
     if not token:
         return False
+    sql, params = token_condition(token)
     with connection.cursor() as cursor:
-        cursor.execute(VALID_TOKEN_SQL, [_hash(token)])
-        return cursor.fetchone() is not None
+        cursor.execute(f"SELECT {sql}", params)
+        return bool(cursor.fetchone()[0])
+
+
+def token_condition(token: str) -> tuple[str, list[str]]:
+    """Return the SQL condition (and its parameters) that holds when ``token`` is valid.
+
+    A write folds it into its own statement to check the token in the same round trip.
+    """
+    return TOKEN_EXISTS_SQL, [_hash(token)]
 
 
 def bearer_token(authorization_header: str | None) -> str | None:

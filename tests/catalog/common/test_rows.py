@@ -8,8 +8,9 @@ from datetime import datetime
 import pytest
 from django.db import connection, transaction
 
-from catalog.common.rows import get_by_pk, insert_unless_taken
-from catalog.releases.v0_3_0.models import Product
+from catalog.common.rows import get_by_pk, insert_if, insert_unless_taken
+from catalog.common.slugs import next_slug
+from catalog.releases.v0_3_0.models import Product, SlugCounter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.release("0.3.0")]
 
@@ -83,4 +84,52 @@ def test_a_generated_slug_committed_meanwhile_is_skipped_for_the_next_number() -
         product = product_create(name="Lamp")
     holder.join()
     assert product.slug == "lamp-2"
+    assert sorted(Product.objects.values_list("slug", flat=True)) == ["lamp", "lamp-2"]
+
+
+def counters() -> dict[str, int]:
+    return dict(SlugCounter.objects.values_list("base", "last"))
+
+
+def test_insert_if_reserves_the_value_and_inserts_in_one_statement(
+    django_assert_num_queries,
+) -> None:
+    SlugCounter.objects.create(base="lamp", last=1)
+    product = Product(name="Lamp", description=DESCRIPTION)
+    with django_assert_num_queries(1):
+        outcome = insert_if(product, unique="slug", condition=("true", ()), value=next_slug("Lamp"))
+    assert (outcome.allowed, outcome.inserted) == (True, True)
+    assert (product.slug, product.is_published) == ("lamp-2", True)  # made, and a db_default
+    assert (product._state.adding, product._state.db) == (False, "default")
+    stored = Product.objects.get(pk=product.pk)
+    assert (stored.name, stored.slug, stored.description) == ("Lamp", "lamp-2", DESCRIPTION)
+    assert stored.created_at == product.created_at
+    assert counters() == {"lamp": 2}
+
+
+def test_insert_if_does_nothing_at_all_when_its_condition_is_false() -> None:
+    product = Product(name="Lamp")
+    outcome = insert_if(product, unique="slug", condition=("%s = 1", [2]), value=next_slug("Lamp"))
+    assert (outcome.allowed, outcome.inserted) == (False, False)
+    assert product.pk is None and product._state.adding is True
+    assert not Product.objects.exists()
+    assert counters() == {}  # the value statement did not run: no number reserved
+    explicit = Product(name="Lamp", slug="lamp")
+    assert not insert_if(explicit, unique="slug", condition=("false", ())).allowed
+    assert not Product.objects.exists()
+
+
+def test_insert_if_skips_a_taken_value_and_keeps_what_the_value_statement_wrote() -> None:
+    Product.objects.create(name="Manual", slug="lamp")  # the counter is not told
+    with transaction.atomic():
+        product = Product(name="Lamp")
+        outcome = insert_if(product, unique="slug", condition=("true", ()), value=next_slug("Lamp"))
+        assert (outcome.allowed, outcome.inserted) == (True, False)
+        assert product.pk is None and product._state.adding is True
+        # No error was raised inside the transaction: it goes on without a savepoint.
+        again = insert_if(product, unique="slug", condition=("true", ()), value=next_slug("Lamp"))
+        assert again.inserted and product.slug == "lamp-2"
+    assert counters() == {"lamp": 2}
+    explicit = Product(name="Other", slug="lamp")
+    assert insert_if(explicit, unique="slug", condition=("true", ())).inserted is False
     assert sorted(Product.objects.values_list("slug", flat=True)) == ["lamp", "lamp-2"]

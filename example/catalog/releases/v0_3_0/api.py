@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from catalog.common.auth import require_token
+from catalog.common.auth import require_token, sent_token
 from catalog.common.global_ids import decode_global_id, encode_global_id
 from catalog.common.pagination import encode_cursor, keyset_page
 from catalog.common.rows import get_by_pk
@@ -121,9 +121,12 @@ class Mutation:
         slug: str | None = None,
         is_published: bool | None = None,
     ) -> ProductCreatePayload:
-        require_token(info)
         product = services.product_create(
-            name=name, description=description, slug=slug, is_published=is_published
+            name=name,
+            description=description,
+            slug=slug,
+            is_published=is_published,
+            token=sent_token(info),  # checked in the insert's statement
         )
         return ProductCreatePayload(product=ProductType(instance=product))
 

@@ -6,13 +6,16 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from catalog.common.auth import invalid_token, token_checked_first
 from catalog.common.errors import ApiError, ErrorCode
-from catalog.common.rows import insert_unless_taken
-from catalog.common.slugs import is_slug_conflict, unique_slug
+from catalog.common.rows import insert_if, insert_unless_taken
+from catalog.common.slugs import is_slug_conflict, next_slug, unique_slug
 from catalog.common.validation import clean_description, clean_name, clean_slug
 from catalog.releases.v0_3_0.models import Product
+from catalog.tokens.services import token_condition
 
 UNSET: Any = object()
+ANYONE = ("true", ())  # the condition of a create without a token
 GENERATED_SLUG_ATTEMPTS = 5
 
 
@@ -22,17 +25,34 @@ def product_create(
     description: Any = None,
     slug: str | None = None,
     is_published: bool | None = None,
+    token: str | None = None,
 ) -> Product:
-    """Create a product; without ``slug`` a unique one is made from the name."""
-    fields: dict[str, Any] = {
-        "name": clean_name(name),
-        "description": clean_description(description),
-    }
-    if is_published is not None:
-        fields["is_published"] = is_published
+    """Create a product; without ``slug`` a unique one is made from the name.
+
+    With ``token`` (a request's bearer token), nothing is written unless it is valid
+    (``UNAUTHENTICATED``, before any input error); it is checked in the insert's statement, and
+    the first slug number is reserved there too: a create is one statement.
+    """
+    with token_checked_first(token):
+        fields: dict[str, Any] = {
+            "name": clean_name(name),
+            "description": clean_description(description),
+        }
+        if is_published is not None:
+            fields["is_published"] = is_published
+        if slug is not None:
+            fields["slug"] = clean_slug(slug)
+    product = Product(**fields)
+    condition = token_condition(token) if token is not None else ANYONE
+    value = next_slug(fields["name"]) if slug is None else None
+    outcome = insert_if(product, unique="slug", condition=condition, value=value)
+    if not outcome.allowed:
+        raise invalid_token()
+    if outcome.inserted:
+        return product
     if slug is not None:
-        return _insert(**fields, slug=clean_slug(slug))
-    for _ in range(GENERATED_SLUG_ATTEMPTS):
+        raise ApiError(ErrorCode.SLUG_TAKEN, f"Slug {fields['slug']!r} is taken.")
+    for _ in range(GENERATED_SLUG_ATTEMPTS):  # the first number's slug was taken: the next free
         try:
             return _insert(**fields, slug=unique_slug(fields["name"]))
         except ApiError as exc:

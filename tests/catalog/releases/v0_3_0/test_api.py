@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
+from catalog.releases.v0_3_0.models import SlugCounter
 from tests.conftest import GraphQLClient, error_codes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.release("0.3.0")]
@@ -98,3 +102,52 @@ def test_unexpected_errors_are_masked_logged_and_answered_with_200(
     assert "secret detail" not in str(result)
     logged = [r for r in caplog.records if r.name == "strawberry.execution"]
     assert logged and "database exploded" in str(logged[0].msg)
+
+
+def statements(gql: GraphQLClient, **variables: object) -> list[str]:
+    """Return the SQL a create runs, without the savepoint that stands for its transaction."""
+    with CaptureQueriesContext(connection) as captured:
+        create(gql, **variables)
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_create_is_one_statement_with_its_token_check(gql: GraphQLClient) -> None:
+    generated = statements(gql)
+    assert len(generated) == 1 and "tokens_apitoken" in generated[0]
+    assert Product.objects.get().slug == "lamp"
+    explicit = statements(gql, slug="my-lamp")
+    assert len(explicit) == 1 and "tokens_apitoken" in explicit[0]
+
+
+INFINITE = 'mutation { productCreate(name: "Lamp", description: 1e999) { product { id } } }'
+
+
+@pytest.mark.parametrize("token", [None, "zdt_wrong"])
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (CREATE, {"name": "Lamp"}),
+        (CREATE, {"name": "Lamp", "slug": "lamp"}),
+        (CREATE, {"name": " "}),  # INVALID_NAME with a valid token
+        (CREATE, {"name": "Lamp", "slug": "Not A Slug"}),  # INVALID_SLUG
+        (INFINITE, {}),  # INVALID_DESCRIPTION
+    ],
+)
+def test_a_create_without_a_valid_token_writes_nothing_whatever_its_input(
+    db: None, token: str | None, query: str, variables: dict
+) -> None:
+    """A token that is not valid is the answer even to bad input, as when it was checked first."""
+    result = GraphQLClient(Client(), token).execute(query, variables)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert result["data"] is None
+    assert not Product.objects.exists()
+    assert not SlugCounter.objects.exists()  # no slug number reserved either
+
+
+def test_a_generated_slug_that_a_product_has_already_takes_the_next_number(
+    gql: GraphQLClient,
+) -> None:
+    Product.objects.create(name="Manual", slug="lamp")
+    Product.objects.create(name="Manual", slug="lamp-2")
+    assert create(gql)["slug"] == "lamp-3"
+    assert list(SlugCounter.objects.values_list("base", "last")) == [("lamp", 3)]
