@@ -18,7 +18,8 @@ def require_token(info: Any) -> None:
 
 def sent_token(info: Any) -> str:
     """Return the request's bearer token, unchecked; raise ``UNAUTHENTICATED`` if it has none."""
-    token = bearer_token(info.context.request.headers.get("Authorization"))
+    # META rather than ``request.headers``, which builds a mapping of every header first.
+    token = bearer_token(info.context.request.META.get("HTTP_AUTHORIZATION"))
     if token is None:
         raise ApiError(
             ErrorCode.UNAUTHENTICATED, "This mutation needs `Authorization: Bearer <token>`."
