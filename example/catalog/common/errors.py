@@ -38,3 +38,13 @@ class ApiError(GraphQLError):
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message, extensions={"code": code.value})
         self.code = code
+
+
+MASKED_MESSAGE = "Internal error."
+"""What a client is told of a server error (the log has the rest)."""
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Return True for a server error: neither an API error nor a GraphQL (validation) error."""
+    original = error.original_error
+    return original is not None and not isinstance(original, ApiError | GraphQLError)

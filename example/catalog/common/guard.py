@@ -8,6 +8,8 @@
   (``CATALOG_REQUEST_SECONDS``), and a cancelled statement (``statement_timeout``) is answered
   with ``QUERY_TIMEOUT``. A mutation operation runs in one transaction, rolled back when any
   error is returned (then ``data`` is null): a request's writes are all or nothing.
+- Errors: server errors are masked (``Internal error.``), as strawberry's ``MaskErrors`` masks
+  them; the guard is that extension too, which saves a second set of hooks on every request.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import psycopg
 from django.db import OperationalError, connection, transaction
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, parse
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaskErrors
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from catalog.common import budget
-from catalog.common.errors import ApiError, ErrorCode
+from catalog.common.errors import MASKED_MESSAGE, ApiError, ErrorCode, is_unexpected
 from catalog.common.limits import limits
 from catalog.common.pagination import DEFAULT_PAGE_SIZE
 
@@ -87,19 +89,29 @@ class SqlDeadline:
         )
 
 
-class OperationGuard(SchemaExtension):
-    """Limit, cache and time-box each operation; make mutations all-or-nothing."""
+class OperationGuard(MaskErrors):
+    """Limit, cache and time-box each operation; make mutations all-or-nothing; mask errors."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE)
 
     def on_operation(self) -> Iterator[None]:
-        """Start the request's clock; refuse introspection when it is switched off."""
+        """Start the request's clock, refuse introspection if it is off; mask server errors."""
         self.deadline = SqlDeadline(limits().request_seconds)
+        context = self.execution_context
         if not limits().introspection:
-            context = self.execution_context
             context.validation_rules = (
                 *context.validation_rules,
                 NoSchemaIntrospectionCustomRule,
             )
         yield
+        # What MaskErrors.on_operation does for a result, without its costly protocol check.
+        result = context.result
+        if result is not None and result.errors:
+            result.errors = [
+                self.anonymise_error(error) if self.should_mask_error(error) else error
+                for error in result.errors
+            ]
 
     def on_parse(self) -> Iterator[None]:
         """Parse through the cache, stopping at the token limit."""

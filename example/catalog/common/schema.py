@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from catalog.common.errors import ApiError
+from catalog.common.errors import is_unexpected
 from catalog.common.guard import OperationGuard
 
 
@@ -29,12 +28,6 @@ class PageInfo:
         )
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask errors that are neither API errors nor GraphQL validation errors."""
-    original = error.original_error
-    return original is not None and not isinstance(original, ApiError | GraphQLError)
-
-
 class CatalogSchema(strawberry.Schema):
     """A schema that logs server errors only, not the client errors it answers with a code."""
 
@@ -42,18 +35,11 @@ class CatalogSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Log server errors only: a client's mistake (a code, a GraphQL error) is not one."""
-        unexpected = [error for error in errors if _is_unexpected(error)]
+        unexpected = [error for error in errors if is_unexpected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
 
 def build_schema(*, query: type, mutation: type) -> strawberry.Schema:
-    """Return a schema with the guard (catalog.common.guard) and error masking of every release."""
-    return CatalogSchema(
-        query=query,
-        mutation=mutation,
-        extensions=[
-            OperationGuard,
-            lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal error."),
-        ],
-    )
+    """Return a schema with the guard of every release (catalog.common.guard; it masks errors)."""
+    return CatalogSchema(query=query, mutation=mutation, extensions=[OperationGuard])
