@@ -134,3 +134,18 @@ def test_a_json_post_is_parsed_as_strawberry_parses_it(body: dict) -> None:
     assert ours._is_plain_json_post(request)
     adapter = DjangoHTTPRequestAdapter(request)
     assert parse(ours, adapter) == parse(GraphQLView(schema=schema), adapter)
+
+
+def test_the_sub_response_is_strawberrys_without_encoding_its_body() -> None:
+    """Headers, status and cookies that resolvers set start from the same response as before."""
+    from strawberry.django.views import TemporalHttpResponse
+
+    from catalog.common.view import SubResponse
+
+    ours, theirs = SubResponse(), TemporalHttpResponse()
+    assert isinstance(ours, TemporalHttpResponse)
+    assert {**vars(ours), "headers": dict(ours.items())} == {
+        **vars(theirs),
+        "headers": dict(theirs.items()),
+    }
+    assert ours.status_code is None  # no status unless a resolver sets one
