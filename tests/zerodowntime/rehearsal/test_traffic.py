@@ -93,7 +93,7 @@ def test_a_slow_server_shows_up_as_latency_not_as_fewer_requests(
     # One closed-loop client would have sent 2 requests in 1 s against a 0.6 s server.
     assert abs(len(records) - sending * 40) <= 2
     assert len(records) == traffic.scheduled >= 20
-    assert all(r.ok for r in records)
+    assert all(r.ok for r in records) and traffic.failed == 0
     assert min(r.latency for r in records) >= 0.6
     gaps = [b.scheduled - a.scheduled for a, b in zip(records, records[1:], strict=False)]
     assert max(abs(gap - 1 / 40) for gap in gaps) < 1e-6, "sends follow the fixed schedule"
@@ -121,6 +121,7 @@ def test_no_server_in_rotation_is_a_recorded_failure() -> None:
     traffic, _ = _run(Rotation(), rate=20, seconds=0.3)
     assert traffic.records
     assert all(not r.ok and r.error == NO_SERVER for r in traffic.records)
+    assert traffic.failed == len(traffic.records)
 
 
 def test_a_dead_server_is_a_transport_failure() -> None:
@@ -131,6 +132,7 @@ def test_a_dead_server_is_a_transport_failure() -> None:
     traffic, _ = _run(rotation, rate=20, seconds=0.3)
     assert traffic.records and all(not r.ok for r in traffic.records)
     assert all(r.error and r.error.startswith("ConnectionRefusedError") for r in traffic.records)
+    assert traffic.failed == len(traffic.records)
 
 
 PONG = json.dumps({"data": {"ping": "pong"}}).encode()
