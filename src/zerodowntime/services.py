@@ -177,11 +177,16 @@ class EmbeddedPostgres:
         try:
             pwd.getpwnam(POSTGRES_SYSTEM_USER)
         except KeyError:
-            subprocess.run(
+            added = subprocess.run(
                 ["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER],
-                check=True,
                 capture_output=True,
+                text=True,
+                check=False,
             )
+            # 9: a session starting at the same time (a parallel test worker) added it first.
+            if added.returncode not in (0, 9):
+                detail = added.stderr.strip()
+                raise ServiceError(f"useradd {POSTGRES_SYSTEM_USER} failed: {detail}") from None
         return POSTGRES_SYSTEM_USER
 
     def _open_path_for(self, path: Path) -> None:
@@ -378,8 +383,15 @@ class EmbeddedRedis:
             os.kill(pid, signal.SIGKILL)
 
 
-def up(directory: Path | None = None, *, durable: bool = True) -> ServiceUrls:
-    """Start what is not running yet and return the URLs in use (idempotent)."""
+def up(
+    directory: Path | None = None, *, durable: bool = True, any_port: bool = False
+) -> ServiceUrls:
+    """Start what is not running yet and return the URLs in use (idempotent).
+
+    A server restarts on the port recorded for ``directory``; a first start takes the preferred
+    port when it is free, or any free port with ``any_port`` (a test session's servers leave the
+    preferred ones to the project's, and parallel sessions never race for them).
+    """
     urls = resolve_urls(directory) if "DATABASE_URL" in os.environ else None
     if urls is not None and not urls.embedded:
         return urls
@@ -400,11 +412,12 @@ def up(directory: Path | None = None, *, durable: bool = True) -> ServiceUrls:
     postgres, redis = EmbeddedPostgres(directory, durable=durable), EmbeddedRedis(directory)
     pg_port = state.postgres_port if state and postgres.is_running() else None
     redis_port = state.redis_port if state and redis.pid() else None
+    preferred = (None, None) if any_port else (PREFERRED_POSTGRES_PORT, PREFERRED_REDIS_PORT)
     if pg_port is None:
-        pg_port = free_port(state.postgres_port if state else PREFERRED_POSTGRES_PORT)
+        pg_port = free_port(state.postgres_port if state else preferred[0])
         postgres.start(pg_port)
     if redis_port is None:
-        redis_port = free_port(state.redis_port if state else PREFERRED_REDIS_PORT)
+        redis_port = free_port(state.redis_port if state else preferred[1])
         redis.start(redis_port)
     new_state = ServiceState(postgres_port=pg_port, redis_port=redis_port)
     _write_state(directory, new_state)

@@ -33,7 +33,8 @@ def test_release_session_passes(release: str, pytestconfig: pytest.Config) -> No
     )
     tests = pytestconfig.stash.get(OTHER_RELEASES, {}).get(release, [])
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "release", "-q", "-p", "no:cacheprovider", *tests],
+        [sys.executable, "-m", "pytest", "-m", "release", "-q", "-p", "no:cacheprovider"]
+        + ["-p", "no:xdist", *tests],  # it runs its tests itself, with its parent's servers
         cwd=ROOT,
         env=env,
         capture_output=True,
