@@ -24,7 +24,8 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/zdt check
-	$(VENV)/bin/pytest
+	# two workers, each with its own PostgreSQL and Redis; a module's tests stay on one worker
+	$(VENV)/bin/pytest -n 2 --dist loadscope
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
