@@ -43,6 +43,7 @@ from zerodowntime.rehearsal.records import (
 )
 from zerodowntime.rehearsal.scenario import Scenario, SetupContext
 from zerodowntime.rehearsal.server_log import server_errors
+from zerodowntime.rehearsal.settle import settle
 from zerodowntime.rehearsal.traffic import OpenLoopTraffic, Rotation, TrafficView, WeightedOperation
 from zerodowntime.rehearsal.traffic import monotonic_clock as new_clock
 from zerodowntime.rehearsal.verdict import WARM_UP
@@ -333,6 +334,7 @@ class _Run:
         self.migrate(first)
         context = SetupContext(self.database_url, first, self.manage)
         state: Any = self.scenario.setup(context, rows=config.rows)
+        settle(self.database_url)
         rotation = Rotation()
         self.traffic = OpenLoopTraffic(
             rate=config.rate, rotation=rotation, state=state, clock=self.clock, seed=config.seed
