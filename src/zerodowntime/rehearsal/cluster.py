@@ -157,14 +157,13 @@ class Cluster:
         """Send concurrent requests so that every worker thread has loaded the URLconf and the
         schema and opened its database connection (``/health/ready/``) before taking traffic."""
         base = f"http://{server.address}"
-        paths = ["/health/ready/", "/graphql/"]
 
         def touch(number: int) -> None:
             with contextlib.suppress(httpx.HTTPError):
-                if paths[number % 2] == "/graphql/":
-                    self.http.post(f"{base}/graphql/", json={"query": "{ __typename }"}, timeout=10)
-                else:
+                if number % 2:
                     self.http.get(f"{base}/health/ready/", timeout=10)
+                else:
+                    self.http.post(f"{base}/graphql/", json={"query": "{ __typename }"}, timeout=10)
 
         threads = self.web_workers * self.web_threads
         with ThreadPoolExecutor(max_workers=threads) as pool:

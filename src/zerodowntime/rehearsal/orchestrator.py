@@ -360,15 +360,16 @@ class _Run:
                 self.deployer.start_workers(first)
                 probe.start()
                 self.traffic.set_mix(self.mix(first, None))
-                if config.warm_up_seconds > 0:
+                warm_up = config.warm_up_seconds > 0
+                if warm_up:
                     self.begin(f"warm-up {first}", WARM_UP, first)
-                    self.traffic.start()
-                    self.observer.started(self.traffic, probe)
+                else:
+                    self.begin(f"baseline {first}", "baseline", first)
+                self.traffic.start()
+                self.observer.started(self.traffic, probe)
+                if warm_up:
                     time.sleep(config.warm_up_seconds)
-                self.begin(f"baseline {first}", "baseline", first)
-                if config.warm_up_seconds <= 0:
-                    self.traffic.start()
-                    self.observer.started(self.traffic, probe)
+                    self.begin(f"baseline {first}", "baseline", first)
                 time.sleep(config.phase_seconds)
                 for current, release in zip(path, path[1:], strict=False):
                     self.traffic.set_mix(self.mix(current, None))
