@@ -98,6 +98,14 @@ def _redis_database(url: str, number: int) -> str:
     " backfill, Redis stopped for 10 s.",
 )  # fmt: skip
 @click.option(
+    "--database-work-niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+    help="Without --from, when PostgreSQL runs on this machine: the niceness of its backends"
+    " doing the upgrade's own work (zdt migrate's index builds and validations, the workers'"
+    " backfills, autovacuum) while they hold no lock that blocks the application. Here the"
+    " database shares its cores with the app servers and the load generator; in production it"
+    " has cores of its own (0: off).",
+)  # fmt: skip
+@click.option(
     "--fresh-database", is_flag=True,
     help="With --from: migrate and populate the first release's database anew instead of"
     " copying the one an earlier run kept (zdt_start_* databases on the project's server).",
@@ -121,6 +129,7 @@ def rehearse(
     servers: int,
     seed: int,
     faults: bool,
+    database_work_niceness: int,
     fresh_database: bool,
     keep_services: bool,
     targets: Targets,
@@ -213,6 +222,7 @@ def rehearse(
                 seed=seed,
                 allow_skip=allow_skip,
                 faults=faults,
+                database_work_niceness=database_work_niceness,
             )
             console.print(
                 f"Rehearsing {' -> '.join(config.path)} with {config.rows:,} rows at {rate:g}"
@@ -234,6 +244,12 @@ def rehearse(
         for label, reason in sorted(result.left_out.items()):
             console.print(
                 f"left out of the traffic (no instance could be made): {label}: {reason}",
+                markup=False,
+            )
+        if result.lowered_statements:
+            console.print(
+                f"ran at database niceness {database_work_niceness} (blocking no query):"
+                f" {', '.join(result.lowered_statements[:6])}",
                 markup=False,
             )
         for refusal in result.refusals:

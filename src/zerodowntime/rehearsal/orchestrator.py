@@ -28,6 +28,7 @@ from zerodowntime.deploy.heartbeat import live_releases_at
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import Cluster, run_aside
+from zerodowntime.rehearsal.database_priority import DeploymentWorkPriority
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
 from zerodowntime.rehearsal.integrity import run_checks
@@ -92,6 +93,9 @@ class RehearsalConfig:
     background_timeout: float = 900.0
     allow_skip: bool = False  # run a path that skips a release (to show what breaks)
     faults: bool = False  # inject the faults of zerodowntime.rehearsal.faults at seeded times
+    # Niceness of the database's backends doing the upgrade's own work while they block no query,
+    # when PostgreSQL runs on this machine (zerodowntime.rehearsal.database_priority; 0: off).
+    database_work_niceness: int = 0
     # Rows per model of a rehearsal from git refs (``app.Model=N``; ``rows`` for the others).
     model_rows: tuple[str, ...] = ()
 
@@ -116,6 +120,8 @@ class RehearsalResult:
     faults: list[FaultRecord] = field(default_factory=list)
     # Models the generic rehearsal could not make instances of (left out of it), and why.
     left_out: dict[str, str] = field(default_factory=dict)
+    # Each kind of statement of the upgrade's own work that ran at the lower database niceness.
+    lowered_statements: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -340,6 +346,9 @@ class _Run:
             rate=config.rate, rotation=rotation, state=state, clock=self.clock, seed=config.seed
         )
         probe = LockProbe(self.database_url, clock=self.clock)
+        priority = DeploymentWorkPriority(
+            self.database_url, niceness=config.database_work_niceness
+        )
         began = time.monotonic()
         try:
             with Cluster(self.env_for, config.workdir, rotation) as cluster:
@@ -359,6 +368,8 @@ class _Run:
                 cluster.start_servers(first, config.servers)
                 self.deployer.start_workers(first)
                 probe.start()
+                if config.database_work_niceness:
+                    priority.start()
                 self.traffic.set_mix(self.mix(first, None))
                 warm_up = config.warm_up_seconds > 0
                 if warm_up:
@@ -380,8 +391,10 @@ class _Run:
         finally:
             self.traffic.stop()
             probe.stop()
+            priority.stop()
             self.end_phase()
             self.observer.finished()
+        self.result.lowered_statements = priority.statements()
         self.result.seconds = round(time.monotonic() - began, 3)
         self.result.records = sorted(self.traffic.records, key=lambda r: r.scheduled)
         self.result.lock_samples = list(probe.samples)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import psycopg
 
+from zerodowntime.rehearsal.polling import DatabasePoller
 from zerodowntime.rehearsal.records import LockSample
 
 WAITING_SQL = """
@@ -25,12 +25,14 @@ WHERE a.wait_event_type = 'Lock'
 """
 
 
-class LockProbe:
+class LockProbe(DatabasePoller):
     """Record, every ``interval`` seconds, who waits on a lock and for how long.
 
     Backends whose ``application_name`` starts with ``request_prefix`` are the app servers'
     (``zdt serve`` sets ``PGAPPNAME``); they count as blocked requests.
     """
+
+    thread_name = "zdt-lock-probe"
 
     def __init__(
         self,
@@ -40,21 +42,19 @@ class LockProbe:
         interval: float = 0.05,
         request_prefix: str = "zdt-web",
     ) -> None:
-        self.database_url = database_url
+        super().__init__(database_url, interval=interval, application_name="zdt-probe")
         self.clock = clock
-        self.interval = interval
         self.request_prefix = request_prefix
         self.samples: list[LockSample] = []
-        self.sampled = 0
-        self.errors = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def poll(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
+        """Take one sample."""
+        self.sample(cursor)
 
     def sample(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> LockSample | None:
         """Take one sample; return it when some backend was waiting."""
         cursor.execute(WAITING_SQL)
         rows = cursor.fetchall()
-        self.sampled += 1
         if not rows:
             return None
         longest = max(rows, key=lambda row: float(str(row[1] or 0)))
@@ -69,39 +69,6 @@ class LockProbe:
         )
         self.samples.append(found)
         return found
-
-    def _run(self) -> None:
-        """Sample until stopped; a lost connection (a database restart) is opened again."""
-        while not self._stop.is_set():
-            try:
-                with (
-                    psycopg.connect(
-                        self.database_url, autocommit=True, application_name="zdt-probe"
-                    ) as conn,
-                    conn.cursor() as cursor,
-                ):
-                    while not self._stop.is_set() and not conn.closed:
-                        try:
-                            self.sample(cursor)
-                        except psycopg.Error:
-                            self.errors += 1
-                            if conn.broken:
-                                break
-                        self._stop.wait(self.interval)
-            except psycopg.Error:
-                self.errors += 1
-                self._stop.wait(max(self.interval, 0.2))
-
-    def start(self) -> None:
-        """Start sampling in a background thread."""
-        self._thread = threading.Thread(target=self._run, name="zdt-lock-probe", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop sampling."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def longest_between(self, start: float, end: float) -> LockSample | None:
         """Return the sample with the longest wait seen between ``start`` and ``end``."""

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
 from tests.zerodowntime.deploy.fake_manifest import MANIFEST as FAKE
 from zerodowntime.cli.main import cli
 from zerodowntime.deploy.releases import ReleaseError
+from zerodowntime.rehearsal.cluster import can_restore_priority
 from zerodowntime.rehearsal.orchestrator import (
     RehearsalConfig,
     RehearsalError,
@@ -50,11 +53,29 @@ def test_small_rehearsal_of_the_first_release_has_no_failure(tmp_path: Path) -> 
         rate=20,
         phase_seconds=4,
         database_name=DATABASE,
+        database_work_niceness=10,
     )
+    # A statement of the deployment's (by its application name) that blocks no query: run at
+    # the lower niceness while the traffic runs, and reported.
+    done = threading.Event()
+
+    def deployment_work() -> None:
+        with psycopg.connect(
+            config.server_url, autocommit=True, application_name="zdt-migrate-test"
+        ) as conn:
+            while not done.is_set():
+                conn.execute("SELECT pg_sleep(0.3)")
+
+    worker = threading.Thread(target=deployment_work)
+    worker.start()
     try:
         result = rehearse(config)
     finally:
+        done.set()
+        worker.join()
         drop_database(config.server_url, DATABASE)
+    if can_restore_priority():  # root here; elsewhere the priority is left as it is
+        assert any(s.endswith("× SELECT pg_sleep(0.3)") for s in result.lowered_statements)
     assert result.records, "no request was sent"
     assert result.failed == [], result.failed[:5]
     assert result.passed and not result.skip

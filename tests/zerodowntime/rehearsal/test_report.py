@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from tests.browser import dump_dom, screenshot
@@ -66,8 +67,13 @@ def _fail_one(result: RehearsalResult) -> None:
 def test_html_is_self_contained_and_marks_failures_and_locks(tmp_path: Path) -> None:
     result = _result(tmp_path, skip=True)
     _fail_one(result)
+    result.config = replace(result.config, database_work_niceness=10)
+    result.lowered_statements = ["3 × CREATE INDEX CONCURRENTLY product_slug"]
     json_path, html_path = write_report(result, tmp_path)
     html = html_path.read_text()
+    lowered = re.search(r'<p class="note" id="lowered">(.*?)</p>', html, re.S)
+    assert lowered is not None and "niceness\n10 while" in lowered.group(1)
+    assert "3 × CREATE INDEX CONCURRENTLY product_slug." in lowered.group(1)
     assert re.search(r"https?://", html) is None
     assert re.search(r"<(script|link|img|iframe)\b", html) is None
     assert "@import" not in html and "url(" not in html
@@ -79,6 +85,7 @@ def test_html_is_self_contained_and_marks_failures_and_locks(tmp_path: Path) -> 
     assert data["errors"][0]["count"] == 1 and data["skip"] is True
     assert [row["phase"] for row in data["summary"]] == [p[0] for p in PHASES] + ["total"]
     assert "server_url" not in data["config"]
+    assert data["lowered_statements"] == ["3 × CREATE INDEX CONCURRENTLY product_slug"]
 
 
 def test_json_holds_the_targets_and_each_measurement(tmp_path: Path) -> None:
