@@ -16,13 +16,17 @@ from zerodowntime.cli.errors import friendly
 
 @contextmanager
 def _database_available() -> Iterator[None]:
-    """Use the configured servers, else, for a project that wants the embedded servers,
-    throw-away ones stopped afterwards (CI). Otherwise the project's settings name the database.
+    """Use the configured servers or the running embedded ones, else, for a project that wants
+    the embedded servers, throw-away ones stopped afterwards (CI): the project's own embedded
+    servers, stopped, are not started and left running. Otherwise the project's settings name
+    the database.
     """
     from zerodowntime import services
     from zerodowntime.project import wants_embedded
 
-    if services.resolve_urls() is not None or not wants_embedded():
+    urls = services.resolve_urls()
+    in_use = urls is not None and (not urls.embedded or services.embedded_running())
+    if in_use or not wants_embedded():
         yield
         return
     directory = Path(tempfile.mkdtemp(prefix="zdt-check-"))
