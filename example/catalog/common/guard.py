@@ -7,7 +7,10 @@
 - Execution: every SQL statement of the request runs before the request's deadline
   (``CATALOG_REQUEST_SECONDS``), and a cancelled statement (``statement_timeout``) is answered
   with ``QUERY_TIMEOUT``. A mutation operation runs in one transaction, rolled back when any
-  error is returned (then ``data`` is null): a request's writes are all or nothing.
+  error is returned (then ``data`` is null): a request's writes are all or nothing. An operation
+  of one mutation field marked ``ONE_STATEMENT`` runs without one: its write is a single
+  statement, which is a transaction by itself (``BEGIN`` and ``COMMIT`` would be two more round
+  trips), and its payload is plain values, so nothing can fail after it.
 - Errors: server errors are masked (``Internal error.``), as strawberry's ``MaskErrors`` masks
   them; the guard is that extension too, which saves a second set of hooks on every request.
 """
@@ -21,10 +24,20 @@ from typing import Any
 
 import psycopg
 from django.db import OperationalError, connection, transaction
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, parse
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    get_operation_ast,
+    parse,
+)
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors
 from strawberry.schema.schema import validate_document
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from catalog.common import budget
@@ -34,6 +47,10 @@ from catalog.common.pagination import DEFAULT_PAGE_SIZE
 
 CACHED_DOCUMENTS = 256
 TOKEN_LIMIT_MESSAGE = "Document contains more than"
+_ONE_STATEMENT = "catalog.one_statement"
+ONE_STATEMENT = {_ONE_STATEMENT: True}
+"""Field metadata of a mutation whose write is one statement, the last SQL its resolver runs
+(statements before it may only reserve, as a slug number), and whose payload is plain values."""
 
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)
@@ -59,6 +76,20 @@ def _coded(error: GraphQLError, code: ErrorCode) -> GraphQLError:
 def too_complex(what: str) -> ApiError:
     """Return the ``QUERY_TOO_COMPLEX`` error of a document over one of its limits."""
     return ApiError(ErrorCode.QUERY_TOO_COMPLEX, f"The query {what}.")
+
+
+def runs_alone(context: ExecutionContext) -> bool:
+    """Return True for an operation of one mutation field marked ``ONE_STATEMENT``, bare."""
+    document, schema = context.graphql_document, context.schema._schema
+    operation = get_operation_ast(document, context.operation_name) if document else None
+    if operation is None or schema.mutation_type is None:
+        return False
+    selections = operation.selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode) or selections[0].directives:
+        return False
+    field = schema.mutation_type.fields.get(selections[0].name.value)
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field else None
+    return bool(getattr(definition, "metadata", {}).get(_ONE_STATEMENT))
 
 
 class SqlDeadline:
@@ -150,10 +181,11 @@ class OperationGuard(MaskErrors):
         yield
 
     def on_execute(self) -> Iterator[None]:
-        """Run under the request's deadline; a mutation in one transaction."""
+        """Run under the request's deadline; a mutation in one transaction, unless it runs alone."""
         context = self.execution_context
+        mutation = context.operation_type is OperationType.MUTATION
         with connection.execute_wrapper(self.deadline):
-            if context.operation_type is not OperationType.MUTATION:
+            if not mutation or runs_alone(context):
                 yield
             else:
                 with transaction.atomic():
@@ -161,9 +193,9 @@ class OperationGuard(MaskErrors):
                     result = context.result
                     if result is None or result.errors:
                         transaction.set_rollback(True)
-                        if result is not None:
-                            result.data = None
         result = context.result
+        if mutation and result is not None and result.errors:
+            result.data = None
         for error in (result.errors or []) if result is not None else []:
             if error.path is None:  # a variable's value that does not fit its type
                 _coded(error, ErrorCode.BAD_USER_INPUT)

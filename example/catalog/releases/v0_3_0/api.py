@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from catalog.common.auth import require_token, sent_token
 from catalog.common.global_ids import decode_global_id, encode_global_id
+from catalog.common.guard import ONE_STATEMENT
 from catalog.common.pagination import encode_cursor, keyset_page
 from catalog.common.rows import get_by_pk
 from catalog.common.schema import PageInfo, build_schema
@@ -19,33 +20,30 @@ from catalog.releases.v0_3_0.models import Product
 
 @strawberry.type(name="Product", description="A catalog product.")
 class ProductType:
-    """The GraphQL view of a product row."""
+    """The GraphQL view of a product row, as plain values: no resolver runs for its fields."""
 
-    instance: strawberry.Private[Product]
+    id: strawberry.ID = strawberry.field(
+        description="The relay global ID (base64 of `Product:<pk>`)."
+    )
+    name: str = strawberry.field(description="The name of the product.")
+    description: JSON | None = strawberry.field(
+        description="Description of the product (any JSON value)."
+    )
+    created_at: datetime = strawberry.field(description="When the product was created.")
+    slug: str = strawberry.field(description="Unique, URL-friendly name.")
+    is_published: bool = strawberry.field(description="Whether the product is visible to shoppers.")
 
-    @strawberry.field(description="The relay global ID (base64 of `Product:<pk>`).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("Product", self.instance.pk))
-
-    @strawberry.field(description="The name of the product.")
-    def name(self) -> str:
-        return self.instance.name
-
-    @strawberry.field(description="Description of the product (any JSON value).")
-    def description(self) -> JSON | None:
-        return self.instance.description
-
-    @strawberry.field(description="When the product was created.")
-    def created_at(self) -> datetime:
-        return self.instance.created_at
-
-    @strawberry.field(description="Unique, URL-friendly name.")
-    def slug(self) -> str:
-        return self.instance.slug
-
-    @strawberry.field(description="Whether the product is visible to shoppers.")
-    def is_published(self) -> bool:
-        return self.instance.is_published
+    @classmethod
+    def of(cls, product: Product) -> ProductType:
+        """Return the GraphQL view of ``product``."""
+        return cls(
+            id=strawberry.ID(encode_global_id("Product", product.pk)),
+            name=product.name,
+            description=product.description,
+            created_at=product.created_at,
+            slug=product.slug,
+            is_published=product.is_published,
+        )
 
 
 @strawberry.type(name="ProductEdge")
@@ -84,7 +82,7 @@ class Query:
     @strawberry.field(description="One product by ID; null when it does not exist.")
     def product(self, id: strawberry.ID) -> ProductType | None:
         product = get_by_pk(Product, _pk(id))
-        return ProductType(instance=product) if product else None
+        return ProductType.of(product) if product else None
 
     @strawberry.field(description="Products ordered by ID, a page at a time.")
     def products(
@@ -97,9 +95,7 @@ class Query:
         if is_published is not None:
             products = products.filter(is_published=is_published)
         page = keyset_page(products, first=first, after=after)
-        edges = [
-            ProductEdge(node=ProductType(instance=p), cursor=encode_cursor(p.pk)) for p in page.rows
-        ]
+        edges = [ProductEdge(node=ProductType.of(p), cursor=encode_cursor(p.pk)) for p in page.rows]
         return ProductConnection(
             edges=edges,
             page_info=PageInfo.of(
@@ -112,7 +108,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a product.")
+    @strawberry.mutation(description="Create a product.", metadata=ONE_STATEMENT)
     def product_create(
         self,
         info: strawberry.Info,
@@ -128,7 +124,7 @@ class Mutation:
             is_published=is_published,
             token=sent_token(info),  # checked in the insert's statement
         )
-        return ProductCreatePayload(product=ProductType(instance=product))
+        return ProductCreatePayload(product=ProductType.of(product))
 
     @strawberry.mutation(description="Change the given fields of a product.")
     def product_update(
@@ -145,14 +141,12 @@ class Mutation:
         if description is not strawberry.UNSET:
             changes["description"] = description
         product = services.product_update(pk=_pk(id), **changes)
-        return ProductUpdatePayload(product=ProductType(instance=product))
+        return ProductUpdatePayload(product=ProductType.of(product))
 
     @strawberry.mutation(description="Delete a product; returns it with its ID.")
     def product_delete(self, info: strawberry.Info, id: strawberry.ID) -> ProductDeletePayload:
         require_token(info)
-        return ProductDeletePayload(
-            product=ProductType(instance=services.product_delete(pk=_pk(id)))
-        )
+        return ProductDeletePayload(product=ProductType.of(services.product_delete(pk=_pk(id))))
 
 
 schema = build_schema(query=Query, mutation=Mutation)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -151,3 +154,31 @@ def test_a_generated_slug_that_a_product_has_already_takes_the_next_number(
     Product.objects.create(name="Manual", slug="lamp-2")
     assert create(gql)["slug"] == "lamp-3"
     assert list(SlugCounter.objects.values_list("base", "last")) == [("lamp", 3)]
+
+
+def transactions_around_writes(gql: GraphQLClient, query: str) -> list[bool]:
+    """Return, for each product insert of ``query``, whether a transaction was open around it."""
+    seen: list[bool] = []
+
+    def record(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        if "INSERT INTO" in sql:
+            seen.append(not connection.get_autocommit())
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(record):
+        result = gql.execute(query)
+    assert "errors" not in result, result
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_create_is_its_own_transaction_and_two_share_one(gql: GraphQLClient) -> None:
+    """One statement needs no BEGIN and COMMIT; a request of two mutations stays all or nothing."""
+    lone = 'mutation { productCreate(name: "Lamp") { product { id slug } } }'
+    assert transactions_around_writes(gql, lone) == [False]
+    two = """mutation {
+      a: productCreate(name: "One") { product { id } }
+      b: productCreate(name: "Two") { product { id } }
+    }"""
+    assert transactions_around_writes(gql, two) == [True, True]
+    assert Product.objects.count() == 3
