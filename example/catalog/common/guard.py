@@ -31,6 +31,8 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    OperationDefinitionNode,
+    OperationType,
     get_operation_ast,
     parse,
 )
@@ -39,7 +41,6 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.schema import validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
 from catalog.common import budget
 from catalog.common.errors import MASKED_MESSAGE, ApiError, ErrorCode, is_unexpected
@@ -106,15 +107,21 @@ def _checked(context: ExecutionContext, query: str, current: ApiLimits) -> list[
     return [_coded(error, ErrorCode.GRAPHQL_VALIDATION_FAILED) for error in errors]
 
 
-def runs_alone(context: ExecutionContext) -> bool:
-    """Return True for an operation of one mutation field marked ``ONE_STATEMENT``, bare."""
-    document, schema = context.graphql_document, context.schema._schema
-    operation = get_operation_ast(document, context.operation_name) if document else None
-    if operation is None or schema.mutation_type is None:
-        return False
+def _mutation(context: ExecutionContext) -> OperationDefinitionNode | None:
+    """Return the operation to run if it is a mutation (none when it will not run)."""
+    document = context.graphql_document
+    if document is None or context.pre_execution_errors:
+        return None
+    operation = get_operation_ast(document, context.operation_name)
+    return operation if operation and operation.operation is OperationType.MUTATION else None
+
+
+def runs_alone(operation: OperationDefinitionNode, schema: GraphQLSchema) -> bool:
+    """Return True for a mutation ``operation`` of one field marked ``ONE_STATEMENT``, bare."""
     selections = operation.selection_set.selections
     if len(selections) != 1 or not isinstance(selections[0], FieldNode) or selections[0].directives:
         return False
+    assert schema.mutation_type is not None
     field = schema.mutation_type.fields.get(selections[0].name.value)
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field else None
     return bool(getattr(definition, "metadata", {}).get(_ONE_STATEMENT))
@@ -155,15 +162,14 @@ class OperationGuard(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE)
 
     def on_operation(self) -> Iterator[None]:
-        """Start the request's clock, parse, measure and validate the document; mask errors.
+        """Guard the whole operation: limits, caches, deadline, transaction; mask server errors.
 
-        Parsing and validation happen here, not in hooks of their own: strawberry builds and
-        enters a context manager for every hook of every request, and skips its own parsing and
-        validation once the document and its errors are set. A document that does not parse
-        raises its coded error, which strawberry answers with ``data`` null.
+        Everything happens in this one hook: strawberry builds and enters a context manager for
+        every hook of every request, and skips its own parsing and validation once the document
+        and its errors are set. A document that does not parse raises its coded error, which
+        strawberry answers with ``data`` null.
         """
         current = limits()
-        self.deadline = SqlDeadline(current.request_seconds)
         context = self.execution_context
         if not current.introspection:
             context.validation_rules = (
@@ -173,31 +179,24 @@ class OperationGuard(MaskErrors):
         if context.query:  # without one, strawberry refuses the request as malformed
             context.graphql_document = _parsed(context.query, current.max_tokens)
             context.pre_execution_errors = _checked(context, context.query, current)
-        yield
-        # What MaskErrors.on_operation does for a result, without its costly protocol check.
-        result = context.result
-        if result is not None and result.errors:
-            result.errors = [
-                self.anonymise_error(error) if self.should_mask_error(error) else error
-                for error in result.errors
-            ]
-
-    def on_execute(self) -> Iterator[None]:
-        """Run under the request's deadline; a mutation in one transaction, unless it runs alone."""
-        context = self.execution_context
-        mutation = context.operation_type is OperationType.MUTATION
-        with connection.execute_wrapper(self.deadline):
-            if not mutation or runs_alone(context):
+        mutation = _mutation(context)
+        with connection.execute_wrapper(SqlDeadline(current.request_seconds)):
+            if mutation is None or runs_alone(mutation, context.schema._schema):
                 yield
             else:
                 with transaction.atomic():
                     yield
-                    result = context.result
-                    if result is None or result.errors:
+                    if context.result is None or context.result.errors:
                         transaction.set_rollback(True)
         result = context.result
-        if mutation and result is not None and result.errors:
-            result.data = None
-        for error in (result.errors or []) if result is not None else []:
-            if error.path is None:  # a variable's value that does not fit its type
-                _coded(error, ErrorCode.BAD_USER_INPUT)
+        if result is not None and result.errors:
+            if mutation is not None:
+                result.data = None
+            result.errors = [self._answered(error) for error in result.errors]
+
+    def _answered(self, error: GraphQLError) -> GraphQLError:
+        """Return ``error`` as answered: a variable's bad value coded, a server error masked."""
+        if error.path is None:  # a variable's value that does not fit its type
+            _coded(error, ErrorCode.BAD_USER_INPUT)
+        # What MaskErrors.on_operation does, without its costly protocol check.
+        return self.anonymise_error(error) if self.should_mask_error(error) else error
