@@ -4,7 +4,6 @@
 - Before graphql-core validates anything, the document's cost (catalog.common.budget) is
   checked: over budget, the answer is ``QUERY_TOO_COMPLEX`` and nothing is validated or run.
 - Validation is cached per document; introspection is refused unless ``CATALOG_INTROSPECTION``.
-  The three run in the operation's hook: two hooks fewer for strawberry to set up per request.
 - Execution: every SQL statement of the request runs before the request's deadline
   (``CATALOG_REQUEST_SECONDS``), and a cancelled statement (``statement_timeout``) is answered
   with ``QUERY_TIMEOUT``. A mutation operation runs in one transaction, rolled back when any
@@ -14,6 +13,8 @@
   trips), and its payload is plain values, so nothing can fail after it.
 - Errors: server errors are masked (``Internal error.``), as strawberry's ``MaskErrors`` masks
   them; the guard is that extension too, which saves a second set of hooks on every request.
+- All of it runs in one hook, ``on_operation``: strawberry sets up and enters a context manager
+  for every hook of an extension on every request.
 """
 
 from __future__ import annotations
