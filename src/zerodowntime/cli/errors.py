@@ -47,6 +47,29 @@ def user_errors() -> Iterator[None]:
         yield
     except expected as exc:
         raise click.ClickException(str(exc)) from exc
+    except Exception as exc:
+        refused = unreachable_database(exc)
+        if refused is None:
+            raise
+        raise click.ClickException(refused) from exc
+
+
+def unreachable_database(exc: BaseException) -> str | None:
+    """Return one sentence when ``exc`` is a failed connection to PostgreSQL, else None.
+
+    Only a failed connection (psycopg's ``OperationalError`` itself, raised or wrapped by Django);
+    its subclasses (a cancelled query, a lock not available) keep their traceback.
+    """
+    import psycopg
+
+    cause = exc if type(exc) is psycopg.OperationalError else exc.__cause__
+    if type(cause) is not psycopg.OperationalError:
+        return None
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else "no answer"
+    return (
+        f"cannot connect to PostgreSQL: {first}. Is the server running? (DATABASE_URL names it;"
+        " `zdt up` starts the embedded one)"
+    )
 
 
 def friendly(function: F) -> F:

@@ -34,3 +34,16 @@ def test_a_missed_target_fails_the_command_and_is_named(tmp_path: Path) -> None:
     phases = json.loads(report.read_text())["phases"]
     assert [p["kind"] for p in phases] == ["warm-up", "baseline"]
     assert phases[0]["ended"] - phases[0]["started"] >= 1
+
+
+def test_a_database_that_does_not_answer_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zerodowntime.services import free_port
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{free_port()}/zdt")
+    args = ["rehearse", "--path", "0.1.0", "--rows", "10", "--report-dir", str(tmp_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "cannot connect to PostgreSQL: connection failed" in result.output
+    assert "Is the server running?" in result.output and "Traceback" not in result.output
