@@ -178,9 +178,9 @@ class ToolkitSettings:
     )
     background_vacuum_cost_delay: str = _setting(
         "2ms",
-        "`vacuum_cost_delay` of the VACUUM after a backfill: it pauses this long each time it"
-        " has done `vacuum_cost_limit` worth of work, as autovacuum does by default; `0` runs"
-        " it unthrottled",
+        "`vacuum_cost_delay` of the ANALYZE and VACUUM a backfill runs: each pauses this long"
+        " every time it has done `vacuum_cost_limit` worth of work, as autovacuum does by"
+        " default; `0` runs them unthrottled",
         env=True,
         duration=True,
     )

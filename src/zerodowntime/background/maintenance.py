@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import OperationalError
@@ -70,8 +71,7 @@ def vacuum_if_mostly_changed(
     starts whenever autovacuum next looks, for instance while the next release migrates: a
     DDL statement that needs ACCESS EXCLUSIVE then waits until autovacuum gives way (after
     ``deadlock_timeout``, 1 s by default), and the application's queries queue behind it.
-    A manual VACUUM is not throttled by default (``vacuum_cost_delay`` 0): this one runs with
-    ``ZDT_BACKGROUND_VACUUM_COST_DELAY``, as autovacuum would.
+    It is throttled as autovacuum is (:func:`throttled`).
     """
     if not mostly_changed(connection, table, changed):
         return False
@@ -84,7 +84,7 @@ def vacuum_if_mostly_changed(
         cost_delay,
     )
     started = time.monotonic()
-    with session_setting(connection, "vacuum_cost_delay", cost_delay):
+    with throttled(connection):
         if not run_unless_locked(connection, "VACUUM", table, name, lock_timeout=lock_timeout):
             return False
     logger.info("%s: vacuumed %s in %.2f s", name, table, time.monotonic() - started)
@@ -100,8 +100,23 @@ def mostly_changed(connection: Any, table: str, changed: int) -> bool:
 
 
 def analyze(connection: Any, table: str, name: str, *, lock_timeout: str | None = None) -> bool:
-    """Analyze ``table`` under ``lock_timeout``; False when its lock was not free."""
-    return run_unless_locked(connection, "ANALYZE", table, name, lock_timeout=lock_timeout)
+    """Analyze ``table`` under ``lock_timeout``, throttled; False when its lock was not free.
+
+    Right after a backfill most of the table's pages are new to this reader, which dirties
+    them (hint bits) and, with data checksums, logs them: unthrottled, that burst of writes
+    stalled the application's commits on a 1,000,000-row table (docs/BENCHMARKS.md).
+    """
+    with throttled(connection):
+        return run_unless_locked(connection, "ANALYZE", table, name, lock_timeout=lock_timeout)
+
+
+def throttled(connection: Any) -> AbstractContextManager[None]:
+    """Return a context in which VACUUM and ANALYZE pause as autovacuum does.
+
+    A manual VACUUM or ANALYZE is not throttled by default (``vacuum_cost_delay`` 0); these
+    run with ``ZDT_BACKGROUND_VACUUM_COST_DELAY``.
+    """
+    return session_setting(connection, "vacuum_cost_delay", conf.get().background_vacuum_cost_delay)
 
 
 def run_unless_locked(

@@ -12,6 +12,7 @@ from django.db import connection
 
 from tests.zerodowntime.background.fixtures import ItemsTable
 from zerodowntime.background.maintenance import (
+    analyze,
     analyze_if_mostly_changed,
     vacuum_if_mostly_changed,
 )
@@ -154,4 +155,29 @@ def test_the_vacuum_is_throttled_by_its_cost_delay_as_autovacuum_is(
     assert vacuum_cost_delay() == session_delay
     settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "0"
     unthrottled = vacuum_seconds_after_changing_every_row(items)
+    assert throttled >= 0.5 > unthrottled, (throttled, unthrottled)
+
+
+def analyze_seconds_after_changing_every_row(items: ItemsTable) -> float:
+    """Update every row, flush it to disk, and time the backfill's ANALYZE of the table."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {items.name} SET filled = true")
+        cursor.execute("CHECKPOINT")  # the ANALYZE then dirties each page itself (hint bits)
+    started = time.monotonic()
+    assert analyze(connection, items.name, "test_counter")
+    return time.monotonic() - started
+
+
+def test_the_analyze_is_throttled_by_the_same_cost_delay(
+    items: ItemsTable, settings: pytest.FixtureRequest
+) -> None:
+    items.create(count=40_000)
+    session_delay = vacuum_cost_delay()
+    settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "50ms"
+
+    throttled = analyze_seconds_after_changing_every_row(items)
+
+    assert vacuum_cost_delay() == session_delay
+    settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "0"
+    unthrottled = analyze_seconds_after_changing_every_row(items)
     assert throttled >= 0.5 > unthrottled, (throttled, unthrottled)
