@@ -25,7 +25,7 @@ from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.records import ensure_record
 from zerodowntime.background.registry import get_backfill
 from zerodowntime.background.tuning import next_batch_size
-from zerodowntime.ddl import LOCK_NOT_AVAILABLE
+from zerodowntime.ddl import LOCK_NOT_AVAILABLE, session_setting
 from zerodowntime.retrying import backoff, retry
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,12 @@ def run_backfill(
             f"background migration {name!r} cannot run inside a transaction, since each batch"
             " commits on its own: in a migration, set atomic = False on the migration"
         )
-    with backfill_lock(connection, name, wait=wait_for_lock):
+    # Background work never fans out over the database's cores: a parallel scan (the sweep for
+    # late rows, a batch's join) would take every core from the application's queries at once.
+    with (
+        backfill_lock(connection, name, wait=wait_for_lock),
+        session_setting(connection, "max_parallel_workers_per_gather", "0"),
+    ):
         runner = BatchRunner(backfill, ensure_record(name, using=using), using=using)
         return runner.run(time_budget=time_budget, progress=progress)
 

@@ -136,6 +136,16 @@ class Cluster:
         set_group_niceness(popen.pid, self.starting_niceness)
         return ManagedProcess(name, role, release, popen, log, port)
 
+    def retire(self, process: ManagedProcess, timeout: float) -> None:
+        """Stop ``process`` gracefully at the starting niceness.
+
+        Its shutdown (a Celery worker's, gunicorn's draining workers) then takes no CPU from the
+        processes in service, as the shutdown of an instance on capacity of its own would not.
+        """
+        if self.starting_niceness and process.alive():
+            set_group_niceness(process.popen.pid, self.starting_niceness)
+        process.terminate(timeout=timeout)
+
     def ready(self, process: ManagedProcess) -> None:
         """Give ``process`` (and its process group) its normal priority: it is ready to work."""
         if self.starting_niceness and process.alive():
@@ -216,7 +226,7 @@ class Cluster:
                 what=f"{server.name} still had requests in flight",
             )
         drained = time.monotonic() - began
-        server.terminate(timeout=30)
+        self.retire(server, timeout=30)
         self.servers.remove(server)
         return drained
 
@@ -241,7 +251,7 @@ class Cluster:
     def stop_workers(self) -> None:
         """Stop every worker (warm shutdown, killed after 20 s)."""
         for worker in self.workers:
-            worker.terminate(timeout=20)
+            self.retire(worker, timeout=20)
         self.workers.clear()
 
     def stop_all(self) -> None:

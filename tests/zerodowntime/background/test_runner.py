@@ -230,3 +230,22 @@ def test_a_backfill_pauses_after_each_batch_for_the_nice_ratio_times_its_duratio
     ]
     assert len(gaps) == 4
     assert all(gap >= least for gap, least in gaps), gaps
+
+
+def parallel_workers_per_gather() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        return str(cursor.fetchone()[0])
+
+
+def test_a_backfill_runs_without_parallel_workers(items: ItemsTable) -> None:
+    items.create(list(range(1, 501)))
+    before = parallel_workers_per_gather()
+    during: list[str] = []
+
+    run_backfill(
+        "test_counter", progress=lambda record: during.append(parallel_workers_per_gather())
+    )
+
+    assert during and set(during) == {"0"}, during
+    assert parallel_workers_per_gather() == before != "0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -102,3 +103,27 @@ def test_a_deployment_command_runs_aside_in_its_own_session_at_low_priority() ->
     code += "print(os.getsid(0) == os.getpid(), os.getpriority(os.PRIO_PROCESS, 0))"
     result = run_aside([sys.executable, "-c", code], {})
     assert result.stdout.split() == ["True", str(STARTING_NICENESS)]
+
+
+@pytest.mark.skipif(not can_restore_priority(), reason="the cluster starts no process lower")
+def test_a_process_stops_at_the_starting_niceness(tmp_path: Path) -> None:
+    told = tmp_path / "niceness-at-sigterm"
+    code = (
+        "import os, signal, sys, time\n"
+        "def stop(*_):\n"
+        f"    open({str(told)!r}, 'w').write(str(os.getpriority(os.PRIO_PROCESS, 0)))\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    popen = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    process = ManagedProcess("01-worker-x", "worker", "x", popen, tmp_path / "log")
+    cluster = Cluster(lambda role, release: {}, tmp_path, Rotation())
+    assert os.getpriority(os.PRIO_PROCESS, popen.pid) == 0  # it serves at the normal priority
+    cluster.retire(process, timeout=10)
+    # Its shutdown ran at the starting niceness, as its start-up does.
+    assert told.read_text() == str(STARTING_NICENESS)
