@@ -127,13 +127,23 @@ def test_a_table_locked_by_an_index_build_is_not_waited_for(
     assert run_backfill("test_counter").status == "done"
 
 
-def vacuum_seconds_after_changing_every_row(items: ItemsTable) -> float:
-    """Update every row, flush it to disk, and time the backfill's VACUUM of the table."""
+def backfill_vacuum(items: ItemsTable) -> bool:
+    return vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=40_000)
+
+
+def backfill_analyze(items: ItemsTable) -> bool:
+    return analyze(connection, items.name, "test_counter")
+
+
+def seconds_after_changing_every_row(
+    items: ItemsTable, step: Callable[[ItemsTable], bool]
+) -> float:
+    """Update every row, flush it to disk, and time the backfill's ``step`` on the table."""
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {items.name} SET filled = true")
-        cursor.execute("CHECKPOINT")  # the VACUUM then dirties each page itself (cost 20 each)
+        cursor.execute("CHECKPOINT")  # the step then dirties each page itself (cost 20 each)
     started = time.monotonic()
-    assert vacuum_if_mostly_changed(connection, items.name, "test_counter", changed=40_000)
+    assert step(items)
     return time.monotonic() - started
 
 
@@ -143,41 +153,17 @@ def vacuum_cost_delay() -> str:
         return str(cursor.fetchone()[0])
 
 
-def test_the_vacuum_is_throttled_by_its_cost_delay_as_autovacuum_is(
-    items: ItemsTable, settings: pytest.FixtureRequest
+@pytest.mark.parametrize("step", [backfill_vacuum, backfill_analyze], ids=["vacuum", "analyze"])
+def test_the_vacuum_and_analyze_are_throttled_by_the_cost_delay_as_autovacuum_is(
+    items: ItemsTable, settings: pytest.FixtureRequest, step: Callable[[ItemsTable], bool]
 ) -> None:
     items.create(count=40_000)  # about 200 pages: 4,000 cost units, 20 pauses of the delay
     session_delay = vacuum_cost_delay()
     settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "50ms"
 
-    throttled = vacuum_seconds_after_changing_every_row(items)
+    throttled = seconds_after_changing_every_row(items, step)
 
     assert vacuum_cost_delay() == session_delay
     settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "0"
-    unthrottled = vacuum_seconds_after_changing_every_row(items)
-    assert throttled >= 0.5 > unthrottled, (throttled, unthrottled)
-
-
-def analyze_seconds_after_changing_every_row(items: ItemsTable) -> float:
-    """Update every row, flush it to disk, and time the backfill's ANALYZE of the table."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {items.name} SET filled = true")
-        cursor.execute("CHECKPOINT")  # the ANALYZE then dirties each page itself (hint bits)
-    started = time.monotonic()
-    assert analyze(connection, items.name, "test_counter")
-    return time.monotonic() - started
-
-
-def test_the_analyze_is_throttled_by_the_same_cost_delay(
-    items: ItemsTable, settings: pytest.FixtureRequest
-) -> None:
-    items.create(count=40_000)
-    session_delay = vacuum_cost_delay()
-    settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "50ms"
-
-    throttled = analyze_seconds_after_changing_every_row(items)
-
-    assert vacuum_cost_delay() == session_delay
-    settings.ZDT_BACKGROUND_VACUUM_COST_DELAY = "0"
-    unthrottled = analyze_seconds_after_changing_every_row(items)
+    unthrottled = seconds_after_changing_every_row(items, step)
     assert throttled >= 0.5 > unthrottled, (throttled, unthrottled)

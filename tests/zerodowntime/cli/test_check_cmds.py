@@ -12,14 +12,19 @@ from zerodowntime import services
 from zerodowntime.cli.check_cmds import _database_available
 
 
-def test_the_projects_stopped_embedded_servers_are_not_started_and_left_running(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    state = tmp_path / "state"
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Return the state folder of a project that wants the embedded servers, none configured."""
     for name in ("DATABASE_URL", "REDIS_URL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ZDT_STATE_DIR", str(state))
+    monkeypatch.setenv("ZDT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("ZDT_EMBEDDED", "1")
+    return tmp_path / "state"
+
+
+def test_the_projects_stopped_embedded_servers_are_not_started_and_left_running(
+    state: Path,
+) -> None:
     services.up(state, durable=False, any_port=True)  # `zdt up` once, then `zdt down`
     services.down(state)
     with _database_available():
@@ -31,14 +36,7 @@ def test_the_projects_stopped_embedded_servers_are_not_started_and_left_running(
         psycopg.connect(url, connect_timeout=2)  # the throw-away server is stopped
 
 
-def test_the_projects_running_embedded_servers_are_used_and_left_running(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    state = tmp_path / "state"
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ZDT_STATE_DIR", str(state))
-    monkeypatch.setenv("ZDT_EMBEDDED", "1")
+def test_the_projects_running_embedded_servers_are_used_and_left_running(state: Path) -> None:
     urls = services.up(state, durable=False, any_port=True)
     try:
         with _database_available():
