@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import psycopg
 import pytest
 
 from zerodowntime.checks.facts import MigrationCapture, OperationSQL
@@ -347,3 +350,17 @@ def test_columns_a_trigger_body_assigns_through_new() -> None:
     """
     assert assigned_new_columns(body) == {"Name", "b"}
     assert assigned_new_columns("SELECT 1") == set()
+
+
+def test_each_lock_mode_is_named_as_pg_locks_names_it() -> None:
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        conn.execute("CREATE TEMP TABLE zdt_lock_names (id int)")
+        for lock in Lock:
+            if lock is Lock.NONE:
+                continue
+            conn.execute(f"LOCK TABLE zdt_lock_names IN {lock} MODE")
+            modes = conn.execute(
+                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid()"
+                " AND relation = 'zdt_lock_names'::regclass"
+            ).fetchall()
+            assert (lock.lock_mode_name,) in modes, (lock, modes)

@@ -65,7 +65,7 @@ def unreachable_database(exc: BaseException) -> str | None:
     cause = exc if type(exc) is psycopg.OperationalError else exc.__cause__
     if type(cause) is not psycopg.OperationalError:
         return None
-    first = str(cause).strip().splitlines()[0] if str(cause).strip() else "no answer"
+    first = (str(cause).strip().splitlines() or ["no answer"])[0]
     return (
         f"cannot connect to PostgreSQL: {first}. Is the server running? (DATABASE_URL names it;"
         " `zdt up` starts the embedded one)"

@@ -23,16 +23,12 @@ import psycopg
 
 from zerodowntime.rehearsal.cluster import can_restore_priority
 from zerodowntime.rehearsal.polling import DatabasePoller
+from zerodowntime.sql.facts import Lock
 
 logger = logging.getLogger("zerodowntime.rehearsal")
 
 # Relation locks that block the application's writes (SHARE) or also its reads (ACCESS EXCLUSIVE).
-LOCKS_THAT_BLOCK_THE_APPLICATION = (
-    "ShareLock",
-    "ShareRowExclusiveLock",
-    "ExclusiveLock",
-    "AccessExclusiveLock",
-)
+LOCKS_THAT_BLOCK_THE_APPLICATION = [lock.lock_mode_name for lock in Lock if lock.blocks_writes]
 BACKENDS_SQL = """
 SELECT a.pid,
        COALESCE(a.query_start::text, ''),
@@ -84,13 +80,13 @@ class DeploymentWorkPriority(DatabasePoller):
         self.unavailable: str | None = None
         self.lowered: dict[tuple[int, str], str] = {}
         self._current: dict[int, int] = {}
-        self._checked_connection: object = None
+        self._machine_checked = False
 
     def _check_machine(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
-        connection = cursor.connection
-        if connection is self._checked_connection:
+        if self._machine_checked:
             return
-        self._checked_connection = connection
+        self._machine_checked = True
+        connection = cursor.connection
         if not can_restore_priority():
             self.unavailable = "this process may not give a process its niceness 0 back"
         elif not on_this_machine(connection.info.host, connection.info.backend_pid):
@@ -106,7 +102,7 @@ class DeploymentWorkPriority(DatabasePoller):
             return
         cursor.execute(
             BACKENDS_SQL,
-            {"blocking": list(LOCKS_THAT_BLOCK_THE_APPLICATION), "patterns": self.patterns},
+            {"blocking": LOCKS_THAT_BLOCK_THE_APPLICATION, "patterns": self.patterns},
         )
         seen: set[int] = set()
         for pid, started, query, may_yield in cursor.fetchall():
@@ -121,7 +117,6 @@ class DeploymentWorkPriority(DatabasePoller):
 
     def _set(self, pid: int, niceness: int) -> None:
         if self._current.get(pid, 0) == niceness:
-            self._current[pid] = niceness
             return
         try:
             os.setpriority(os.PRIO_PROCESS, pid, niceness)

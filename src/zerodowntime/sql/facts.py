@@ -24,6 +24,11 @@ class Lock(IntEnum):
         return self.name.replace("_", " ")
 
     @property
+    def lock_mode_name(self) -> str:
+        """Return the mode as ``pg_locks.mode`` spells it (``AccessExclusiveLock``)."""
+        return "".join(word.capitalize() for word in self.name.split("_")) + "Lock"
+
+    @property
     def blocks_writes(self) -> bool:
         """Return True when the mode conflicts with the ROW EXCLUSIVE lock of INSERT/UPDATE."""
         return self >= Lock.SHARE
