@@ -248,7 +248,9 @@ def rehearse(
             )
         if result.lowered_statements:
             console.print(
-                f"ran at database niceness {database_work_niceness} (blocking no query):"
+                f"ran at database niceness {database_work_niceness}"
+                f"{' in an idle CPU cgroup' if result.lowered_in_idle_cpu_group else ''}"
+                " (blocking no query):"
                 f" {', '.join(result.lowered_statements[:6])}",
                 markup=False,
             )

@@ -7,8 +7,11 @@ for the other. So while PostgreSQL runs on this machine, the backends doing the 
 (``zdt migrate``'s and the workers' connections, by their ``application_name``, and autovacuum)
 run at a lower niceness whenever they are busy with a statement that holds or awaits no lock
 that blocks the application's reads or writes (an index built concurrently, a constraint
-validated, a backfill batch): the queries of the app servers go first. A statement that holds or
-awaits such a lock (``SHARE`` and stronger) runs at niceness 0, so that it ends as soon as it can.
+validated, a backfill batch): the queries of the app servers go first. Where this process may,
+such a backend also runs in an idle CPU cgroup (:mod:`zerodowntime.rehearsal.idle_cpu_group`),
+since its niceness ranks it only among the database's own backends, not against the app
+servers. A statement that holds or awaits such a lock (``SHARE`` and stronger) runs at
+niceness 0, so that it ends as soon as it can.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 from zerodowntime.rehearsal.cluster import can_restore_priority
+from zerodowntime.rehearsal.idle_cpu_group import IdleCpuGroup, default_group_name
 from zerodowntime.rehearsal.polling import DatabasePoller
 from zerodowntime.sql.facts import Lock
 
@@ -81,6 +85,8 @@ class DeploymentWorkPriority(DatabasePoller):
         self.lowered: dict[tuple[int, str], str] = {}
         self._current: dict[int, int] = {}
         self._machine_checked = False
+        self.idle_group: IdleCpuGroup | None = None
+        self.idle_group_unavailable: str | None = None
 
     def _check_machine(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         if self._machine_checked:
@@ -93,6 +99,13 @@ class DeploymentWorkPriority(DatabasePoller):
             self.unavailable = "PostgreSQL does not run on this machine"
         if self.unavailable:
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
+            return
+        self.idle_group, self.idle_group_unavailable = IdleCpuGroup.create(default_group_name())
+        if self.idle_group_unavailable:
+            logger.info(
+                "the database's deployment work runs at a lower niceness only: %s",
+                self.idle_group_unavailable,
+            )
 
     def poll(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         """Set each deployment backend's niceness from what it does now."""
@@ -114,6 +127,8 @@ class DeploymentWorkPriority(DatabasePoller):
             self._set(pid, wanted)
         for pid in set(self._current) - seen:
             del self._current[pid]
+            if self.idle_group is not None:
+                self.idle_group.release(pid)
 
     def _set(self, pid: int, niceness: int) -> None:
         if self._current.get(pid, 0) == niceness:
@@ -127,6 +142,11 @@ class DeploymentWorkPriority(DatabasePoller):
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
             return
         self._current[pid] = niceness
+        if self.idle_group is not None:
+            if niceness:
+                self.idle_group.admit(pid)
+            else:
+                self.idle_group.release(pid)
 
     def stop(self) -> None:
         """Stop, and give every backend lowered and still running its niceness 0 back."""
@@ -135,6 +155,8 @@ class DeploymentWorkPriority(DatabasePoller):
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, 0)
         self._current.clear()
+        if self.idle_group is not None:
+            self.idle_group.remove()
 
     def statements(self) -> list[str]:
         """Return each kind of statement that ran at the lower priority, with its count."""

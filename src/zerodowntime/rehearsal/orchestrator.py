@@ -122,6 +122,7 @@ class RehearsalResult:
     left_out: dict[str, str] = field(default_factory=dict)
     # Each kind of statement of the upgrade's own work that ran at the lower database niceness.
     lowered_statements: list[str] = field(default_factory=list)
+    lowered_in_idle_cpu_group: bool = False
     seconds: float = 0.0
 
     @property
@@ -346,9 +347,7 @@ class _Run:
             rate=config.rate, rotation=rotation, state=state, clock=self.clock, seed=config.seed
         )
         probe = LockProbe(self.database_url, clock=self.clock)
-        priority = DeploymentWorkPriority(
-            self.database_url, niceness=config.database_work_niceness
-        )
+        priority = DeploymentWorkPriority(self.database_url, niceness=config.database_work_niceness)
         began = time.monotonic()
         try:
             with Cluster(self.env_for, config.workdir, rotation) as cluster:
@@ -395,6 +394,7 @@ class _Run:
             self.end_phase()
             self.observer.finished()
         self.result.lowered_statements = priority.statements()
+        self.result.lowered_in_idle_cpu_group = priority.idle_group is not None
         self.result.seconds = round(time.monotonic() - began, 3)
         self.result.records = sorted(self.traffic.records, key=lambda r: r.scheduled)
         self.result.lock_samples = list(probe.samples)

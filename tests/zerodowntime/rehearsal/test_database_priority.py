@@ -75,6 +75,26 @@ def test_a_busy_migration_backend_runs_lower_and_an_app_backend_does_not(
     assert priority.statements() == ["1 × SELECT pg_sleep(1.2)"]
 
 
+def test_a_lowered_backend_also_runs_in_the_idle_cpu_group(
+    priority: DeploymentWorkPriority,
+) -> None:
+    with connect("zdt-migrate-0.2.0") as migrate, connect("zdt-web-0.2.0") as web:
+        busy = [run_in_thread(c, "SELECT pg_sleep(1.2)") for c in (migrate, web)]
+        assert wait_for(lambda: niceness_of(migrate.info.backend_pid) == 10)
+        group = priority.idle_group
+        if group is None:
+            pytest.skip(f"no idle CPU group here: {priority.idle_group_unavailable}")
+        origin = group.hierarchy.directory_of(web.info.backend_pid)
+        assert wait_for(lambda: group.members == {migrate.info.backend_pid})
+        assert group.hierarchy.directory_of(migrate.info.backend_pid) == group.directory
+        assert origin != group.directory
+        for thread in busy:
+            thread.join()
+        assert wait_for(lambda: group.hierarchy.directory_of(migrate.info.backend_pid) == origin)
+    priority.stop()
+    assert not group.directory.exists()
+
+
 def test_a_statement_holding_a_lock_that_blocks_the_application_keeps_full_priority(
     priority: DeploymentWorkPriority, table: str
 ) -> None:

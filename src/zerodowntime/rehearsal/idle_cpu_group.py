@@ -1,0 +1,136 @@
+"""A CPU cgroup whose processes run only on CPU time nobody else wants (``cpu.idle`` = 1).
+
+A process's niceness ranks it only among the processes of its own session: with the kernel's
+autogroup scheduling each session competes with the others as one group. PostgreSQL's backends
+all live in the postmaster's session, so a backend at niceness 10 still takes a core from an app
+server as readily as the whole database would. A process in a cgroup with ``cpu.idle`` set leaves
+that group, and yields to every process outside it at once.
+
+Only where this process may write the CPU controller's hierarchy (root, usually); otherwise
+:meth:`IdleCpuGroup.create` returns ``None`` and says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger("zerodowntime.rehearsal")
+
+MOUNTINFO = Path("/proc/self/mountinfo")
+
+
+@dataclass(frozen=True)
+class CpuHierarchy:
+    """Where the CPU controller is mounted: a cgroup v1 ``cpu`` hierarchy or the v2 one."""
+
+    mount: Path
+    version: int
+
+    def directory_of(self, pid: int) -> Path | None:
+        """Return the cgroup directory ``pid`` is in on this hierarchy (gone: ``None``)."""
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            hierarchy, controllers, path = line.split(":", 2)
+            if self.version == 2 and hierarchy == "0" and not controllers:
+                return self.mount / path.lstrip("/")
+            if self.version == 1 and "cpu" in controllers.split(","):
+                return self.mount / path.lstrip("/")
+        return None
+
+
+def find_cpu_hierarchy(mountinfo: str | None = None) -> CpuHierarchy | None:
+    """Return the hierarchy that holds the CPU controller, from ``/proc/self/mountinfo``."""
+    text = MOUNTINFO.read_text() if mountinfo is None else mountinfo
+    unified: Path | None = None
+    for line in text.splitlines():
+        before, _, after = line.partition(" - ")
+        fields, extra = before.split(), after.split()
+        if len(fields) < 5 or len(extra) < 3:
+            continue
+        mount, fstype, options = Path(fields[4]), extra[0], extra[2].split(",")
+        if fstype == "cgroup" and "cpu" in options:
+            return CpuHierarchy(mount, 1)
+        if fstype == "cgroup2":
+            unified = mount
+    if unified is not None:
+        controllers = unified / "cgroup.subtree_control"
+        with contextlib.suppress(OSError):
+            if "cpu" in controllers.read_text().split():
+                return CpuHierarchy(unified, 2)
+    return None
+
+
+@dataclass
+class IdleCpuGroup:
+    """A cgroup with ``cpu.idle`` set, made for one rehearsal and removed at its end."""
+
+    hierarchy: CpuHierarchy
+    directory: Path
+    _origins: dict[int, Path] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, name: str) -> tuple[IdleCpuGroup | None, str | None]:
+        """Make the group ``name`` at the hierarchy's top; ``(None, why)`` when this can't be."""
+        hierarchy = find_cpu_hierarchy()
+        if hierarchy is None:
+            return None, "no CPU controller is mounted"
+        directory = hierarchy.mount / name
+        try:
+            directory.mkdir(exist_ok=True)
+            (directory / "cpu.idle").write_text("1")
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+            return None, f"{hierarchy.mount} may not be changed here ({error.strerror})"
+        return cls(hierarchy, directory), None
+
+    def admit(self, pid: int) -> bool:
+        """Move ``pid`` into the group, noting where it came from; False when it can't be moved."""
+        if pid in self._origins:
+            return True
+        origin = self.hierarchy.directory_of(pid)
+        if origin is None or not self._move(pid, self.directory):
+            return False
+        self._origins[pid] = origin
+        return True
+
+    def release(self, pid: int) -> None:
+        """Move ``pid`` back to the cgroup it came from (gone: nothing)."""
+        origin = self._origins.pop(pid, None)
+        if origin is not None:
+            self._move(pid, origin)
+
+    def remove(self) -> None:
+        """Move every process back and remove the group."""
+        for pid in list(self._origins):
+            self.release(pid)
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()
+
+    @property
+    def members(self) -> set[int]:
+        """The processes moved into the group and not yet released."""
+        return set(self._origins)
+
+    @staticmethod
+    def _move(pid: int, directory: Path) -> bool:
+        try:
+            (directory / "cgroup.procs").write_text(str(pid))
+        except OSError as error:
+            if error.errno != errno.ESRCH:  # the process is gone: nothing to move
+                logger.debug("could not move process %s to %s: %s", pid, directory, error)
+            return False
+        return True
+
+
+def default_group_name() -> str:
+    """A name no other rehearsal running on this machine uses."""
+    return f"zdt-deployment-work-{os.getpid()}"

@@ -1,0 +1,95 @@
+"""The idle CPU cgroup: found from the mount table, joined and left, and yielding the CPU."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from zerodowntime.rehearsal.idle_cpu_group import CpuHierarchy, IdleCpuGroup, find_cpu_hierarchy
+
+V1 = (
+    "30 25 0:26 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "31 25 0:27 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+    "38 25 0:34 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+)
+V2_ONLY = "24 1 0:22 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+BUSY = "import time\nwhile True: pass\n"
+
+
+def test_a_cgroup_v1_cpu_hierarchy_is_preferred_to_the_unified_one() -> None:
+    assert find_cpu_hierarchy(V1) == CpuHierarchy(Path("/sys/fs/cgroup/cpu"), 1)
+
+
+def test_the_unified_hierarchy_counts_only_with_the_cpu_controller_enabled(tmp_path: Path) -> None:
+    (tmp_path / "cgroup.subtree_control").write_text("memory pids\n")
+    mountinfo = V2_ONLY.replace("/sys/fs/cgroup", str(tmp_path))
+    assert find_cpu_hierarchy(mountinfo) is None
+    (tmp_path / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    assert find_cpu_hierarchy(mountinfo) == CpuHierarchy(tmp_path, 2)
+
+
+@pytest.fixture
+def group() -> Iterator[IdleCpuGroup]:
+    made, why = IdleCpuGroup.create(f"zdt-test-{os.getpid()}")
+    if made is None:
+        pytest.skip(f"no idle CPU group here: {why}")
+    yield made
+    made.remove()
+    assert not made.directory.exists()
+
+
+def busy_loop_on_cpu_0() -> subprocess.Popen[bytes]:
+    """A busy loop in a session of its own (its own autogroup), on the first CPU only."""
+    process = subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True)
+    os.sched_setaffinity(process.pid, {0})
+    return process
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_process_moves_in_and_back_to_where_it_was(group: IdleCpuGroup) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        origin = group.hierarchy.directory_of(process.pid)
+        assert group.admit(process.pid)
+        assert group.hierarchy.directory_of(process.pid) == group.directory
+        assert group.members == {process.pid}
+        group.release(process.pid)
+        assert group.hierarchy.directory_of(process.pid) == origin
+        assert group.members == set()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_gone_process_is_not_admitted(group: IdleCpuGroup) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    assert not group.admit(process.pid)
+
+
+def test_a_busy_process_in_the_group_yields_the_cpu_to_one_outside(group: IdleCpuGroup) -> None:
+    """Two busy loops on one CPU, each its own session: the one in the group gets almost nothing.
+
+    Without ``cpu.idle`` each session's group would get half of the CPU, whatever the niceness.
+    """
+    outside, inside = busy_loop_on_cpu_0(), busy_loop_on_cpu_0()
+    try:
+        assert group.admit(inside.pid)
+        start = {p.pid: cpu_seconds(p.pid) for p in (outside, inside)}
+        time.sleep(1.5)
+        used = {p.pid: cpu_seconds(p.pid) - start[p.pid] for p in (outside, inside)}
+        assert used[inside.pid] < 0.1 * used[outside.pid], used
+    finally:
+        for process in (outside, inside):
+            process.kill()
+            process.wait()
