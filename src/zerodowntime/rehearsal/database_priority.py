@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from zerodowntime.rehearsal.cluster import can_restore_priority
-from zerodowntime.rehearsal.idle_cpu_group import IdleCpuGroup, default_group_name
+from zerodowntime.rehearsal.idle_cpu_group import IdleCpuGroup, shared_group, why_no_shared_group
 from zerodowntime.rehearsal.polling import DatabasePoller
 from zerodowntime.sql.facts import Lock
 
@@ -100,12 +100,8 @@ class DeploymentWorkPriority(DatabasePoller):
         if self.unavailable:
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
             return
-        self.idle_group, self.idle_group_unavailable = IdleCpuGroup.create(default_group_name())
-        if self.idle_group_unavailable:
-            logger.info(
-                "the database's deployment work runs at a lower niceness only: %s",
-                self.idle_group_unavailable,
-            )
+        self.idle_group = shared_group()
+        self.idle_group_unavailable = why_no_shared_group()
 
     def poll(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         """Set each deployment backend's niceness from what it does now."""
@@ -154,9 +150,10 @@ class DeploymentWorkPriority(DatabasePoller):
         for pid in list(self._current):
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, 0)
-        self._current.clear()
         if self.idle_group is not None:
-            self.idle_group.remove()
+            for pid in self._current:
+                self.idle_group.release(pid)
+        self._current.clear()
 
     def statements(self) -> list[str]:
         """Return each kind of statement that ran at the lower priority, with its count."""

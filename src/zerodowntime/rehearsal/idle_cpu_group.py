@@ -115,6 +115,20 @@ class IdleCpuGroup:
         with contextlib.suppress(OSError):
             self.directory.rmdir()
 
+    def admit_group(self, group: int) -> None:
+        """Move every process of process group ``group`` into the group (its children follow)."""
+        for pid in processes_of_group(group):
+            self.admit(pid)
+
+    def release_group(self, group: int) -> None:
+        """Move every process of process group ``group`` back, to where its leader came from."""
+        origin = self._origins.get(group)
+        for pid in processes_of_group(group):
+            if pid in self._origins:
+                self.release(pid)
+            elif origin is not None:  # forked inside the group: back with its leader
+                self._move(pid, origin)
+
     @property
     def members(self) -> set[int]:
         """The processes moved into the group and not yet released."""
@@ -131,6 +145,49 @@ class IdleCpuGroup:
         return True
 
 
-def default_group_name() -> str:
-    """A name no other rehearsal running on this machine uses."""
-    return f"zdt-deployment-work-{os.getpid()}"
+def processes_of_group(group: int) -> list[int]:
+    """Return the processes whose process group is ``group``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:
+            found.append(int(entry.name))
+    return found
+
+
+class _Shared:
+    """The one idle group of this process, made on first use, until :func:`remove_shared_group`."""
+
+    group: IdleCpuGroup | None = None
+    unavailable: str | None = None
+
+
+def shared_group() -> IdleCpuGroup | None:
+    """Return this process's idle group (a rehearsal's own processes and database work share it).
+
+    ``None`` where it can't be made; :func:`why_no_shared_group` says why.
+    """
+    if _Shared.group is None and _Shared.unavailable is None:
+        _Shared.group, _Shared.unavailable = IdleCpuGroup.create(
+            f"zdt-deployment-work-{os.getpid()}"
+        )
+        if _Shared.unavailable:
+            logger.info("no idle CPU group for the upgrade's own work: %s", _Shared.unavailable)
+    return _Shared.group
+
+
+def why_no_shared_group() -> str | None:
+    """Why :func:`shared_group` returned ``None`` (not tried yet, or made: ``None``)."""
+    return _Shared.unavailable
+
+
+def remove_shared_group() -> None:
+    """Move every member back and remove the group; :func:`shared_group` then makes a new one."""
+    if _Shared.group is not None:
+        _Shared.group.remove()
+    _Shared.group, _Shared.unavailable = None, None

@@ -31,6 +31,7 @@ from zerodowntime.rehearsal.cluster import Cluster, run_aside
 from zerodowntime.rehearsal.database_priority import DeploymentWorkPriority
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
+from zerodowntime.rehearsal.idle_cpu_group import remove_shared_group
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import (
@@ -419,4 +420,7 @@ def rehearse(
     ``wrap_deployer`` may wrap the local deployer of each upgrade step (for example in a
     :class:`~zerodowntime.deploy.executor.DeployerWrapper` that records or injects faults).
     """
-    return _Run(config, observer or QuietObserver(), wrap_deployer).run()
+    try:
+        return _Run(config, observer or QuietObserver(), wrap_deployer).run()
+    finally:
+        remove_shared_group()

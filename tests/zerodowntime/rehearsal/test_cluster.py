@@ -20,6 +20,7 @@ from zerodowntime.rehearsal.cluster import (
     run_aside,
     set_group_niceness,
 )
+from zerodowntime.rehearsal.idle_cpu_group import processes_of_group, shared_group
 from zerodowntime.rehearsal.traffic import Rotation
 
 
@@ -52,19 +53,32 @@ def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
         web_threads=1,
     )
     while_starting: list[list[int]] = []
+    idle_while_starting: list[int] = []
     wait_healthy = cluster._wait_healthy
+    idle = shared_group()
 
     def healthy_then_look(server: ManagedProcess) -> None:
         wait_healthy(server)
         while_starting.append(group_niceness(server.popen.pid))
+        if idle is not None:
+            idle_while_starting.extend(in_idle_group(server.popen.pid))
+
+    def in_idle_group(group: int) -> list[int]:
+        assert idle is not None
+        pids = processes_of_group(group)
+        return [pid for pid in pids if idle.hierarchy.directory_of(pid) == idle.directory]
 
     monkeypatch.setattr(cluster, "_wait_healthy", healthy_then_look)
     with cluster:
         server = cluster.start_server(release)
         serving = group_niceness(server.popen.pid)
+        idle_serving = in_idle_group(server.popen.pid) if idle is not None else []
     # The wrapper, the gunicorn master and both workers: 10 while starting, 0 once ready.
     assert while_starting == [[STARTING_NICENESS] * 4]
     assert serving == [0] * 4
+    if idle is not None:  # and in the idle CPU group while starting, out of it once ready
+        assert len(idle_while_starting) == 4
+        assert idle_serving == []
 
 
 def cpu_ticks(pid: int) -> int:

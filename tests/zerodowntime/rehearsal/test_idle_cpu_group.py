@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from zerodowntime.rehearsal.idle_cpu_group import CpuHierarchy, IdleCpuGroup, find_cpu_hierarchy
+from zerodowntime.rehearsal.idle_cpu_group import (
+    CpuHierarchy,
+    IdleCpuGroup,
+    find_cpu_hierarchy,
+    processes_of_group,
+)
 
 V1 = (
     "30 25 0:26 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
@@ -69,6 +74,38 @@ def test_a_process_moves_in_and_back_to_where_it_was(group: IdleCpuGroup) -> Non
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_process_group_moves_in_and_its_later_children_come_back_with_it(
+    group: IdleCpuGroup,
+) -> None:
+    # A leader in a session of its own that forks a child once told to (after it was admitted).
+    code = (
+        "import subprocess, sys, time\n"
+        "sys.stdin.readline()\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        "time.sleep(30)\n"
+    )
+    leader = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        origin = group.hierarchy.directory_of(leader.pid)
+        group.admit_group(leader.pid)
+        assert leader.stdin is not None
+        leader.stdin.write(b"fork\n")
+        leader.stdin.flush()
+        deadline = time.monotonic() + 5
+        while len(processes_of_group(leader.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = processes_of_group(leader.pid)
+        assert len(pids) == 2
+        assert {group.hierarchy.directory_of(pid) for pid in pids} == {group.directory}
+        group.release_group(leader.pid)
+        assert {group.hierarchy.directory_of(pid) for pid in pids} == {origin}
+    finally:
+        os.killpg(leader.pid, 9)
+        leader.wait()
 
 
 def test_a_gone_process_is_not_admitted(group: IdleCpuGroup) -> None:
