@@ -103,7 +103,10 @@ def _redis_database(url: str, number: int) -> str:
     " doing the upgrade's own work (zdt migrate's index builds and validations, the workers'"
     " backfills, autovacuum) while they hold no lock that blocks the application. Here the"
     " database shares its cores with the app servers and the load generator; in production it"
-    " has cores of its own (0: off).",
+    " has cores of its own. Where this process may write the CPU cgroup hierarchy (as root),"
+    " that work also runs in a cgroup with cpu.idle set, as each app server and worker does"
+    " while it starts and stops: a niceness only ranks a process within its session. 0 turns"
+    " the lowering of the database's work off.",
 )  # fmt: skip
 @click.option(
     "--fresh-database", is_flag=True,
