@@ -104,9 +104,10 @@ class IdleCpuGroup:
 
     def release(self, pid: int) -> None:
         """Move ``pid`` back to the cgroup it came from (gone: nothing)."""
-        origin = self._origins.pop(pid, None)
+        origin = self._origins.get(pid)
         if origin is not None:
             self._move(pid, origin)
+            del self._origins[pid]  # a member until it is back
 
     def remove(self) -> None:
         """Move every process back and remove the group."""

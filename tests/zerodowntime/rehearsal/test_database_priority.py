@@ -79,8 +79,9 @@ def test_a_busy_migration_backend_runs_lower_and_an_app_backend_does_not(
         # Idle between statements: its next statement starts at full priority, out of the group.
         assert wait_for(lambda: niceness_of(migrate.info.backend_pid) == 0)
         if group is not None:
+            back = group.hierarchy.directory_of
+            assert wait_for(lambda: back(migrate.info.backend_pid) == origin)
             assert wait_for(lambda: group.members == set())
-            assert group.hierarchy.directory_of(migrate.info.backend_pid) == origin
     assert priority.unavailable is None
     assert priority.statements() == ["1 × SELECT pg_sleep(1.2)"]
 
