@@ -147,11 +147,10 @@ class DeploymentWorkPriority(DatabasePoller):
     def stop(self) -> None:
         """Stop, and give every backend lowered and still running its niceness 0 back."""
         super().stop()
-        for pid in list(self._current):
+        for pid in self._current:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, 0)
-        if self.idle_group is not None:
-            for pid in self._current:
+            if self.idle_group is not None:
                 self.idle_group.release(pid)
         self._current.clear()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.zerodowntime.deploy.conftest import process_env  # noqa: F401  (fixture)
+from tests.zerodowntime.rehearsal.conftest import cpu_seconds
 from zerodowntime import conf
 from zerodowntime.rehearsal.cluster import (
     STARTING_NICENESS,
@@ -26,15 +27,7 @@ from zerodowntime.rehearsal.traffic import Rotation
 
 def group_niceness(group: int) -> list[int]:
     """Return the niceness of every process of process group ``group``."""
-    values = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group:  # pgrp; the niceness is the 17th field after the name
-            values.append(int(fields[16]))
-    return values
+    return [os.getpriority(os.PRIO_PROCESS, pid) for pid in processes_of_group(group)]
 
 
 @pytest.mark.timeout(120)
@@ -81,12 +74,6 @@ def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
         assert idle_serving == []
 
 
-def cpu_ticks(pid: int) -> int:
-    """Return the user + system CPU clock ticks process ``pid`` has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 @pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
 def test_a_starting_session_yields_the_cpu_to_the_other_sessions() -> None:
     # Four busy processes, each the leader of its own session (as the cluster starts them) on
@@ -98,9 +85,9 @@ def test_a_starting_session_yields_the_cpu_to_the_other_sessions() -> None:
     try:
         for process in starting:
             set_group_niceness(process.pid, STARTING_NICENESS)
-        before = {p.pid: cpu_ticks(p.pid) for p in normal + starting}
+        before = {p.pid: cpu_seconds(p.pid) for p in normal + starting}
         time.sleep(3)
-        used = {p.pid: cpu_ticks(p.pid) - before[p.pid] for p in normal + starting}
+        used = {p.pid: cpu_seconds(p.pid) - before[p.pid] for p in normal + starting}
     finally:
         for process in normal + starting:
             process.kill()

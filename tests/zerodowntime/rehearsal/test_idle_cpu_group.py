@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.zerodowntime.rehearsal.conftest import cpu_seconds
 from zerodowntime.rehearsal.idle_cpu_group import (
     CpuHierarchy,
     IdleCpuGroup,
@@ -54,11 +55,6 @@ def busy_loop_on_cpu_0() -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True)
     os.sched_setaffinity(process.pid, {0})
     return process
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_a_process_moves_in_and_back_to_where_it_was(group: IdleCpuGroup) -> None:
