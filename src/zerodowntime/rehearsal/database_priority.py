@@ -11,7 +11,10 @@ validated, a backfill batch): the queries of the app servers go first. Where thi
 such a backend also runs in an idle CPU cgroup (:mod:`zerodowntime.rehearsal.idle_cpu_group`),
 since its niceness ranks it only among the database's own backends, not against the app
 servers. A statement that holds or awaits such a lock (``SHARE`` and stronger) runs at
-niceness 0, so that it ends as soon as it can.
+niceness 0, so that it ends as soon as it can. Between two statements a migration's backend
+gets niceness 0 back, since its next statement may take such a lock; a worker's keeps the lower
+one, since its next statement is another batch, which would otherwise run at full priority until
+the next poll (a batch aims at 0.2 s and the poll comes every 0.1 s: up to half of it).
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ SELECT a.pid,
        a.state = 'active'
          AND NOT EXISTS (SELECT 1 FROM pg_locks l
                          WHERE l.pid IN (a.pid, COALESCE(a.leader_pid, a.pid))
-                           AND l.locktype = 'relation' AND l.mode = ANY(%(blocking)s))
+                           AND l.locktype = 'relation' AND l.mode = ANY(%(blocking)s)),
+       a.state IS DISTINCT FROM 'active'
+         AND COALESCE(leader.application_name, a.application_name) LIKE ANY(%(steady)s)
 FROM pg_stat_activity a
 LEFT JOIN pg_stat_activity leader ON leader.pid = a.leader_pid
 WHERE a.pid <> pg_backend_pid()
@@ -64,8 +69,10 @@ class DeploymentWorkPriority(DatabasePoller):
     """Keep the niceness of the backends doing deployment work at ``niceness`` while they may.
 
     ``application_prefixes`` name the deployment's connections (``zdt-migrate`` for
-    ``PGAPPNAME=zdt-migrate-0.2.0``). ``unavailable`` says why nothing is done (a server on
-    another machine, a process whose priority this one may not change).
+    ``PGAPPNAME=zdt-migrate-0.2.0``); ``steady_prefixes`` those among them whose backends keep
+    their niceness while idle (the workers', whose statements are batches). ``unavailable`` says
+    why nothing is done (a server on another machine, a process whose priority this one may not
+    change).
     """
 
     thread_name = "zdt-database-priority"
@@ -76,11 +83,13 @@ class DeploymentWorkPriority(DatabasePoller):
         *,
         niceness: int = 10,
         application_prefixes: tuple[str, ...] = ("zdt-migrate", "zdt-worker"),
+        steady_prefixes: tuple[str, ...] = ("zdt-worker",),
         interval: float = 0.1,
     ) -> None:
         super().__init__(database_url, interval=interval, application_name="zdt-priority")
         self.niceness = niceness
         self.patterns = [f"{prefix}%" for prefix in application_prefixes]
+        self.steady_patterns = [f"{prefix}%" for prefix in steady_prefixes]
         self.unavailable: str | None = None
         self.lowered: dict[tuple[int, str], str] = {}
         self._current: dict[int, int] = {}
@@ -111,12 +120,18 @@ class DeploymentWorkPriority(DatabasePoller):
             return
         cursor.execute(
             BACKENDS_SQL,
-            {"blocking": LOCKS_THAT_BLOCK_THE_APPLICATION, "patterns": self.patterns},
+            {
+                "blocking": LOCKS_THAT_BLOCK_THE_APPLICATION,
+                "patterns": self.patterns,
+                "steady": self.steady_patterns,
+            },
         )
         seen: set[int] = set()
-        for pid, started, query, may_yield in cursor.fetchall():
+        for pid, started, query, may_yield, keeps in cursor.fetchall():
             pid = int(str(pid))
             seen.add(pid)
+            if keeps:
+                continue
             wanted = self.niceness if may_yield else 0
             if wanted:
                 self.lowered[(pid, str(started))] = str(query)

@@ -44,6 +44,10 @@ class PhaseRecord:
         """Return how long the phase lasted (so far)."""
         return (self.ended if self.ended is not None else self.started) - self.started
 
+    def contains(self, at: float) -> bool:
+        """Return True when ``at`` falls in the phase (an open phase runs on)."""
+        return self.started <= at and (self.ended is None or at <= self.ended)
+
 
 def close_phase(phases: list[PhaseRecord], now: float) -> None:
     """End the last of ``phases`` at ``now`` if it is still open."""

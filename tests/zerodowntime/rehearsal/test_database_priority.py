@@ -86,6 +86,24 @@ def test_a_busy_migration_backend_runs_lower_and_an_app_backend_does_not(
     assert priority.statements() == ["1 × SELECT pg_sleep(1.2)"]
 
 
+def test_a_worker_backend_keeps_the_lower_priority_between_its_batches(
+    priority: DeploymentWorkPriority,
+) -> None:
+    with connect("zdt-worker-0.2.0") as worker:
+        pid = worker.info.backend_pid
+        run_in_thread(worker, "SELECT pg_sleep(0.5)").join()  # a batch, seen and lowered
+        group = priority.idle_group
+        assert niceness_of(pid) == 10
+        polls = priority.sampled
+        assert wait_for(lambda: priority.sampled >= polls + 4)  # polls that saw it idle
+        # Its next batch starts lowered, not at full priority until the next poll.
+        assert niceness_of(pid) == 10
+        if group is not None:
+            assert group.members == {pid}
+    # Gone: forgotten, and out of the group.
+    assert wait_for(lambda: group is None or group.members == set())
+
+
 def test_a_statement_holding_a_lock_that_blocks_the_application_keeps_full_priority(
     priority: DeploymentWorkPriority, table: str
 ) -> None:

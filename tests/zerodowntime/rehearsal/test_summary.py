@@ -73,3 +73,44 @@ def test_live_progress_prints_each_phase_row_as_the_phase_ends() -> None:
     lines = console.export_text().splitlines()
     migrate_row = next(line for line in lines if line.startswith("migrate 2"))
     assert migrate_row.split()[2:5] == ["1.0", "1", "1"]
+
+
+class CountingList(list[RequestRecord]):
+    """A list that counts the records handed out, by iteration or by slice."""
+
+    handed_out = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        CountingList.handed_out += len(self)
+        return super().__iter__()
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        item = super().__getitem__(index)
+        CountingList.handed_out += len(item) if isinstance(index, slice) else 1
+        return item
+
+
+def test_live_progress_reads_each_record_once_however_many_phases_end() -> None:
+    console = Console(record=True, width=140)
+    progress = LiveProgress(console)
+    traffic = OpenLoopTraffic(rate=1, rotation=Rotation(), state=None, clock=lambda: 0.0)
+    traffic.records = CountingList()
+    probe = LockProbe("postgresql://127.0.0.1:1/none", clock=lambda: 0.0)
+    progress.started(traffic, probe)
+    CountingList.handed_out = 0
+    phases = [PhaseRecord(f"phase {n}", "migrate", "1", float(n)) for n in range(5)]
+    for n, phase in enumerate(phases):
+        progress.phase(phase)
+        traffic.records += [_request(phase.name, n + t / 100, 0.001 * (t + 1)) for t in range(100)]
+        phase.ended = n + 1.0
+    # A phase's late answer, recorded after its row was printed, is not counted in it.
+    last = PhaseRecord("last", "after", "1", 5.0)
+    progress.phase(last)
+    traffic.records.append(_request("phase 4", 4.99, 5.0))
+    last.ended = 6.0
+    progress.finished()
+    assert CountingList.handed_out == 501
+    rows = [line.split() for line in console.export_text().splitlines() if line.startswith("phase")]
+    expected = [["phase", str(n), "100", "0"] for n in range(5)]
+    assert [row[:2] + row[3:5] for row in rows[1:]] == expected
+    assert all(row[-2] == "100" for row in rows[1:])  # max 100 ms, not the late 5 s
