@@ -67,10 +67,8 @@ def summarize(
             if statement.is_setting:
                 continue
             for relation, lock in statement.locks.items():
-                hold = (
-                    finished_at - record.started_at
-                    if record.in_transaction
-                    else (record.run_seconds)
+                hold = finished_at - record.started_at if record.in_transaction else (
+                    record.run_seconds
                 )
                 if (lock, hold) > (strongest, held):
                     strongest, table, held = lock, relation.name, max(hold, 0.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.console import Console
 
 from zerodowntime.rehearsal.probes import LockProbe
@@ -80,11 +82,11 @@ class CountingList(list[RequestRecord]):
 
     handed_out = 0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[RequestRecord]:
         CountingList.handed_out += len(self)
         return super().__iter__()
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+    def __getitem__(self, index):  # list's overloads, untyped here
         item = super().__getitem__(index)
         CountingList.handed_out += len(item) if isinstance(index, slice) else 1
         return item
