@@ -104,9 +104,9 @@ def _redis_database(url: str, number: int) -> str:
     " backfills, autovacuum) while they hold no lock that blocks the application. Here the"
     " database shares its cores with the app servers and the load generator; in production it"
     " has cores of its own. Where this process may write the CPU cgroup hierarchy (as root),"
-    " that work also runs in a cgroup with cpu.idle set, as each app server and worker does"
-    " while it starts and stops: a niceness only ranks a process within its session. 0 turns"
-    " the lowering of the database's work off.",
+    " that work also runs in a cgroup at the weight of niceness 10 (a niceness only ranks a process"
+    " within its session), and each app server and worker runs in one with cpu.idle set while"
+    " it starts and stops. 0 turns the lowering of the database's work off.",
 )  # fmt: skip
 @click.option(
     "--fresh-database", is_flag=True,
@@ -250,9 +250,10 @@ def rehearse(
                 markup=False,
             )
         if result.lowered_statements:
+            in_group = " in a CPU cgroup at the weight of niceness 10"
             console.print(
                 f"ran at database niceness {database_work_niceness}"
-                f"{' in an idle CPU cgroup' if result.lowered_in_idle_cpu_group else ''}"
+                f"{in_group if result.lowered_in_cpu_group else ''}"
                 " (blocking no query):"
                 f" {', '.join(result.lowered_statements[:6])}",
                 markup=False,

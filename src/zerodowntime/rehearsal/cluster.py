@@ -21,7 +21,7 @@ from types import TracebackType
 
 import httpx
 
-from zerodowntime.rehearsal.idle_cpu_group import shared_group
+from zerodowntime.rehearsal.cpu_groups import CpuShare, shared_group
 from zerodowntime.rehearsal.traffic import Rotation
 from zerodowntime.services import free_port
 from zerodowntime.subprocesses import finish, zdt_command
@@ -312,13 +312,14 @@ def set_group_niceness(group: int, niceness: int) -> None:
     With the kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``), each
     session is scheduled as one group against the others and a process's own niceness only ranks
     it within its session: the session's niceness, in ``/proc/<pid>/autogroup``, is set too. Where
-    the rehearsal has an idle CPU group, a group lowered joins it and one set back to 0 leaves it.
+    the rehearsal may make an idle CPU group, a group lowered joins it and one set back to 0
+    leaves it (:mod:`zerodowntime.rehearsal.cpu_groups`).
     """
     with contextlib.suppress(ProcessLookupError):
         os.setpriority(os.PRIO_PGRP, group, niceness)
     with contextlib.suppress(FileNotFoundError, ProcessLookupError):
         Path(f"/proc/{group}/autogroup").write_text(str(niceness))
-    idle = shared_group()
+    idle = shared_group(CpuShare.IDLE)
     if idle is not None:
         if niceness:
             idle.admit_group(group)

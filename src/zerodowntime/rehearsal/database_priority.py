@@ -8,10 +8,12 @@ for the other. So while PostgreSQL runs on this machine, the backends doing the 
 run at a lower niceness whenever they are busy with a statement that holds or awaits no lock
 that blocks the application's reads or writes (an index built concurrently, a constraint
 validated, a backfill batch): the queries of the app servers go first. Where this process may,
-such a backend also runs in an idle CPU cgroup (:mod:`zerodowntime.rehearsal.idle_cpu_group`),
-since its niceness ranks it only among the database's own backends, not against the app
-servers. A statement that holds or awaits such a lock (``SHARE`` and stronger) runs at
-niceness 0, so that it ends as soon as it can. Between two statements a migration's backend
+such a backend also runs in a CPU cgroup at the weight of niceness 10
+(:mod:`zerodowntime.rehearsal.cpu_groups`), since its niceness ranks it only among the
+database's own backends, not against the app servers; not an idle one, which would hold every
+commit behind a backend descheduled in the middle of writing WAL. A statement that holds or
+awaits such a lock (``SHARE`` and stronger) runs at niceness 0, so that it ends as soon as it
+can. Between two statements a migration's backend
 gets niceness 0 back, since its next statement may take such a lock; a worker's keeps the lower
 one, since its next statement is another batch, which would otherwise run at full priority until
 the next poll (a batch aims at 0.2 s and the poll comes every 0.1 s: up to half of it).
@@ -28,7 +30,7 @@ from pathlib import Path
 import psycopg
 
 from zerodowntime.rehearsal.cluster import can_restore_priority
-from zerodowntime.rehearsal.idle_cpu_group import IdleCpuGroup, shared_group, why_no_shared_group
+from zerodowntime.rehearsal.cpu_groups import CpuGroup, CpuShare, shared_group, why_no_shared_group
 from zerodowntime.rehearsal.polling import DatabasePoller
 from zerodowntime.sql.facts import Lock
 
@@ -94,8 +96,8 @@ class DeploymentWorkPriority(DatabasePoller):
         self.lowered: dict[tuple[int, str], str] = {}
         self._current: dict[int, int] = {}
         self._machine_checked = False
-        self.idle_group: IdleCpuGroup | None = None
-        self.idle_group_unavailable: str | None = None
+        self.cpu_group: CpuGroup | None = None
+        self.cpu_group_unavailable: str | None = None
 
     def _check_machine(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         if self._machine_checked:
@@ -109,8 +111,8 @@ class DeploymentWorkPriority(DatabasePoller):
         if self.unavailable:
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
             return
-        self.idle_group = shared_group()
-        self.idle_group_unavailable = why_no_shared_group()
+        self.cpu_group = shared_group(CpuShare.LOW)
+        self.cpu_group_unavailable = why_no_shared_group()
 
     def poll(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         """Set each deployment backend's niceness from what it does now."""
@@ -138,8 +140,8 @@ class DeploymentWorkPriority(DatabasePoller):
             self._set(pid, wanted)
         for pid in set(self._current) - seen:
             del self._current[pid]
-            if self.idle_group is not None:
-                self.idle_group.release(pid)
+            if self.cpu_group is not None:
+                self.cpu_group.release(pid)
 
     def _set(self, pid: int, niceness: int) -> None:
         if self._current.get(pid, 0) == niceness:
@@ -153,11 +155,11 @@ class DeploymentWorkPriority(DatabasePoller):
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
             return
         self._current[pid] = niceness
-        if self.idle_group is not None:
+        if self.cpu_group is not None:
             if niceness:
-                self.idle_group.admit(pid)
+                self.cpu_group.admit(pid)
             else:
-                self.idle_group.release(pid)
+                self.cpu_group.release(pid)
 
     def stop(self) -> None:
         """Stop, and give every backend lowered and still running its niceness 0 back."""
@@ -165,8 +167,8 @@ class DeploymentWorkPriority(DatabasePoller):
         for pid in self._current:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, 0)
-            if self.idle_group is not None:
-                self.idle_group.release(pid)
+            if self.cpu_group is not None:
+                self.cpu_group.release(pid)
         self._current.clear()
 
     def statements(self) -> list[str]:

@@ -28,10 +28,10 @@ from zerodowntime.deploy.heartbeat import live_releases_at
 from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import Cluster, run_aside
+from zerodowntime.rehearsal.cpu_groups import remove_shared_groups
 from zerodowntime.rehearsal.database_priority import DeploymentWorkPriority
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
-from zerodowntime.rehearsal.idle_cpu_group import remove_shared_group
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.probes import LockProbe
 from zerodowntime.rehearsal.records import (
@@ -123,7 +123,7 @@ class RehearsalResult:
     left_out: dict[str, str] = field(default_factory=dict)
     # Each kind of statement of the upgrade's own work that ran at the lower database niceness.
     lowered_statements: list[str] = field(default_factory=list)
-    lowered_in_idle_cpu_group: bool = False
+    lowered_in_cpu_group: bool = False
     seconds: float = 0.0
 
     @property
@@ -395,7 +395,7 @@ class _Run:
             self.end_phase()
             self.observer.finished()
         self.result.lowered_statements = priority.statements()
-        self.result.lowered_in_idle_cpu_group = priority.idle_group is not None
+        self.result.lowered_in_cpu_group = priority.cpu_group is not None
         self.result.seconds = round(time.monotonic() - began, 3)
         self.result.records = sorted(self.traffic.records, key=lambda r: r.scheduled)
         self.result.lock_samples = list(probe.samples)
@@ -423,4 +423,4 @@ def rehearse(
     try:
         return _Run(config, observer or QuietObserver(), wrap_deployer).run()
     finally:
-        remove_shared_group()
+        remove_shared_groups()

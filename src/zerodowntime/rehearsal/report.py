@@ -114,7 +114,7 @@ def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str
         "server_errors": result.server_errors,
         "left_out": result.left_out,
         "lowered_statements": result.lowered_statements,
-        "lowered_in_idle_cpu_group": result.lowered_in_idle_cpu_group,
+        "lowered_in_cpu_group": result.lowered_in_cpu_group,
         "seconds": result.seconds,
         "phases": [asdict(p) for p in result.phases],
         "summary": [s.as_dict() for s in stats],

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from zerodowntime.rehearsal.idle_cpu_group import remove_shared_group
+from zerodowntime.rehearsal.cpu_groups import remove_shared_groups
 
 
 @pytest.fixture(autouse=True)
-def no_idle_group_left() -> Iterator[None]:
-    """Remove the idle CPU group a test made through the cluster or the priority watcher."""
+def no_cpu_group_left() -> Iterator[None]:
+    """Remove the CPU groups a test made through the cluster or the priority watcher."""
     yield
-    remove_shared_group()
+    remove_shared_groups()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -21,7 +21,7 @@ from zerodowntime.rehearsal.cluster import (
     run_aside,
     set_group_niceness,
 )
-from zerodowntime.rehearsal.idle_cpu_group import processes_of_group, shared_group
+from zerodowntime.rehearsal.cpu_groups import CpuShare, processes_of_group, shared_group
 from zerodowntime.rehearsal.traffic import Rotation
 
 
@@ -48,7 +48,7 @@ def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
     while_starting: list[list[int]] = []
     idle_while_starting: list[int] = []
     wait_healthy = cluster._wait_healthy
-    idle = shared_group()
+    idle = shared_group(CpuShare.IDLE)
 
     def healthy_then_look(server: ManagedProcess) -> None:
         wait_healthy(server)

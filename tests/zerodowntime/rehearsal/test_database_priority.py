@@ -67,8 +67,8 @@ def test_a_busy_migration_backend_runs_lower_and_an_app_backend_does_not(
         busy = [run_in_thread(c, "SELECT pg_sleep(1.2)") for c in (migrate, web)]
         assert wait_for(lambda: niceness_of(migrate.info.backend_pid) == 10)
         assert niceness_of(web.info.backend_pid) == 0
-        # Where it may, the lowered backend also runs in the idle CPU group; the app's does not.
-        group = priority.idle_group
+        # Where it may, the lowered backend also runs in the low CPU group; the app's does not.
+        group = priority.cpu_group
         if group is not None:
             origin = group.hierarchy.directory_of(web.info.backend_pid)
             assert origin != group.directory
@@ -92,7 +92,7 @@ def test_a_worker_backend_keeps_the_lower_priority_between_its_batches(
     with connect("zdt-worker-0.2.0") as worker:
         pid = worker.info.backend_pid
         run_in_thread(worker, "SELECT pg_sleep(0.5)").join()  # a batch, seen and lowered
-        group = priority.idle_group
+        group = priority.cpu_group
         assert niceness_of(pid) == 10
         polls = priority.sampled
         assert wait_for(lambda: priority.sampled >= polls + 4)  # polls that saw it idle

@@ -1,13 +1,22 @@
-"""A CPU cgroup whose processes run only on CPU time nobody else wants (``cpu.idle`` = 1).
+"""CPU cgroups for the upgrade's own work: idle, or at the weight of niceness 10.
 
 A process's niceness ranks it only among the processes of its own session: with the kernel's
 autogroup scheduling each session competes with the others as one group. PostgreSQL's backends
 all live in the postmaster's session, so a backend at niceness 10 still takes a core from an app
-server as readily as the whole database would. A process in a cgroup with ``cpu.idle`` set leaves
-that group, and yields to every process outside it at once.
+server as readily as the whole database would. A cgroup of its own puts the work beside the
+sessions, with a share of its own:
+
+- :attr:`CpuShare.IDLE` (``cpu.idle`` = 1): only CPU time nobody else wants. For processes that
+  start or stop, which hold nothing another process waits for.
+- :attr:`CpuShare.LOW`: the weight of niceness 10 (110 against a session's 1024). For the
+  database's own work: a backend there holds PostgreSQL's locks (a WAL insertion lock while it
+  copies a record in, a buffer's content lock), and an idle one, descheduled while the cores
+  are busy, would hold every commit behind it. Measured here with both cores busy: a
+  ``CREATE INDEX CONCURRENTLY`` in an idle group held commits up to 1.9 s; at this weight, 50 ms
+  (docs/deploying.md).
 
 Only where this process may write the CPU controller's hierarchy (root, usually); otherwise
-:meth:`IdleCpuGroup.create` returns ``None`` and says why.
+:meth:`CpuGroup.create` returns ``None`` and says why.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import errno
 import logging
 import os
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 logger = logging.getLogger("zerodowntime.rehearsal")
@@ -68,16 +78,32 @@ def find_cpu_hierarchy(mountinfo: str | None = None) -> CpuHierarchy | None:
     return None
 
 
+class CpuShare(Enum):
+    """What a group's processes get of the CPU time that others want too."""
+
+    IDLE = "idle"  # nothing: only time no other process wants
+    LOW = "low"  # the weight of niceness 10
+
+    def settings(self, version: int) -> dict[str, str]:
+        """Return the files of a cgroup of this hierarchy ``version`` to write, and their values."""
+        if self is CpuShare.IDLE:
+            return {"cpu.idle": "1"}
+        return {"cpu.shares": "110"} if version == 1 else {"cpu.weight.nice": "10"}
+
+
 @dataclass
-class IdleCpuGroup:
-    """A cgroup with ``cpu.idle`` set, made for one rehearsal and removed at its end."""
+class CpuGroup:
+    """A cgroup with a :class:`CpuShare`, made for one rehearsal and removed at its end."""
 
     hierarchy: CpuHierarchy
     directory: Path
+    share: CpuShare = CpuShare.IDLE
     _origins: dict[int, Path] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, name: str) -> tuple[IdleCpuGroup | None, str | None]:
+    def create(
+        cls, name: str, share: CpuShare = CpuShare.IDLE
+    ) -> tuple[CpuGroup | None, str | None]:
         """Make the group ``name`` at the hierarchy's top; ``(None, why)`` when this can't be."""
         hierarchy = find_cpu_hierarchy()
         if hierarchy is None:
@@ -85,12 +111,13 @@ class IdleCpuGroup:
         directory = hierarchy.mount / name
         try:
             directory.mkdir(exist_ok=True)
-            (directory / "cpu.idle").write_text("1")
+            for setting, value in share.settings(hierarchy.version).items():
+                (directory / setting).write_text(value)
         except OSError as error:
             with contextlib.suppress(OSError):
                 directory.rmdir()
             return None, f"{hierarchy.mount} may not be changed here ({error.strerror})"
-        return cls(hierarchy, directory), None
+        return cls(hierarchy, directory, share), None
 
     def admit(self, pid: int) -> bool:
         """Move ``pid`` into the group, noting where it came from; False when it can't be moved."""
@@ -162,24 +189,26 @@ def processes_of_group(group: int) -> list[int]:
 
 
 class _Shared:
-    """The one idle group of this process, made on first use, until :func:`remove_shared_group`."""
+    """This process's groups, one per share, made on first use (until removed)."""
 
-    group: IdleCpuGroup | None = None
+    groups: dict[CpuShare, CpuGroup] = {}
     unavailable: str | None = None
 
 
-def shared_group() -> IdleCpuGroup | None:
-    """Return this process's idle group (a rehearsal's own processes and database work share it).
+def shared_group(share: CpuShare) -> CpuGroup | None:
+    """Return this process's group of ``share`` (a rehearsal's processes and database work).
 
     ``None`` where it can't be made; :func:`why_no_shared_group` says why.
     """
-    if _Shared.group is None and _Shared.unavailable is None:
-        _Shared.group, _Shared.unavailable = IdleCpuGroup.create(
-            f"zdt-deployment-work-{os.getpid()}"
+    if share not in _Shared.groups and _Shared.unavailable is None:
+        made, _Shared.unavailable = CpuGroup.create(
+            f"zdt-deployment-work-{share.value}-{os.getpid()}", share
         )
-        if _Shared.unavailable:
-            logger.info("no idle CPU group for the upgrade's own work: %s", _Shared.unavailable)
-    return _Shared.group
+        if made is not None:
+            _Shared.groups[share] = made
+        else:
+            logger.info("no CPU group for the upgrade's own work: %s", _Shared.unavailable)
+    return _Shared.groups.get(share)
 
 
 def why_no_shared_group() -> str | None:
@@ -187,8 +216,8 @@ def why_no_shared_group() -> str | None:
     return _Shared.unavailable
 
 
-def remove_shared_group() -> None:
-    """Move every member back and remove the group; :func:`shared_group` then makes a new one."""
-    if _Shared.group is not None:
-        _Shared.group.remove()
-    _Shared.group, _Shared.unavailable = None, None
+def remove_shared_groups() -> None:
+    """Move every member back and remove the groups; :func:`shared_group` then makes new ones."""
+    for group in _Shared.groups.values():
+        group.remove()
+    _Shared.groups, _Shared.unavailable = {}, None
