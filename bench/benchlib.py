@@ -14,18 +14,18 @@ from pathlib import Path
 
 
 @contextmanager
-def embedded_services() -> Iterator[dict[str, str]]:
+def embedded_services(*, durable: bool = False) -> Iterator[dict[str, str]]:
     """Yield DATABASE_URL, REDIS_URL and ZDT_STATE_DIR of throw-away embedded servers.
 
-    The servers are non-durable (``fsync = off``, like the test suite) and are stopped, and
-    their folder removed, when the block ends.
+    The servers are non-durable (``fsync = off``, like the test suite) unless ``durable``, and
+    are stopped, and their folder removed, when the block ends.
     """
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from zerodowntime import services
 
     directory = Path(tempfile.mkdtemp(prefix="zdt-bench-"))
     try:
-        urls = services.up(directory, durable=False)
+        urls = services.up(directory, durable=durable)
         yield {
             "DATABASE_URL": urls.database_url,
             "REDIS_URL": urls.redis_url,

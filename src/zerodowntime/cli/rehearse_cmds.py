@@ -99,14 +99,14 @@ def _redis_database(url: str, number: int) -> str:
 )  # fmt: skip
 @click.option(
     "--database-work-niceness", default=10, show_default=True, type=click.IntRange(0, 19),
-    help="Without --from, when PostgreSQL runs on this machine: the niceness of its backends"
+    help="When PostgreSQL runs on this machine: the niceness of its backends"
     " doing the upgrade's own work (zdt migrate's index builds and validations, the workers'"
     " backfills, autovacuum) while they hold no lock that blocks the application. Here the"
     " database shares its cores with the app servers and the load generator; in production it"
     " has cores of its own. Where this process may write the CPU cgroup hierarchy (as root),"
     " that work also runs in a cgroup at the weight of niceness 10 (a niceness only ranks a process"
-    " within its session), and each app server and worker runs in one with cpu.idle set while"
-    " it starts and stops. 0 turns the lowering of the database's work off.",
+    " within its session), and, without --from, each app server and worker runs in one with"
+    " cpu.idle set while it starts and stops. 0 turns the lowering of the database's work off.",
 )  # fmt: skip
 @click.option(
     "--fresh-database", is_flag=True,
@@ -201,6 +201,7 @@ def rehearse(
                 servers=servers,
                 seed=seed,
                 model_rows=tuple(f"{label}={n}" for label, n in model_rows.items()),
+                database_work_niceness=database_work_niceness,
             )
             named = "".join(f", {spec}" for spec in config.model_rows)
             console.print(

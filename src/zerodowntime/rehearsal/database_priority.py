@@ -55,6 +55,13 @@ WHERE a.pid <> pg_backend_pid()
        OR COALESCE(leader.application_name, a.application_name) LIKE ANY(%(patterns)s))
 """
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
+# The roles whose connections do the upgrade's own work (``PGAPPNAME=zdt-migrate-0.2.0``).
+MIGRATE, WORKER = "migrate", "worker"
+
+
+def application_name(role: str, release: str) -> str:
+    """Return the ``application_name`` of a rehearsal's process of ``role`` at ``release``."""
+    return f"zdt-{role}-{release}"
 
 
 def on_this_machine(host: str, backend_pid: int) -> bool:
@@ -84,8 +91,8 @@ class DeploymentWorkPriority(DatabasePoller):
         database_url: str,
         *,
         niceness: int = 10,
-        application_prefixes: tuple[str, ...] = ("zdt-migrate", "zdt-worker"),
-        steady_prefixes: tuple[str, ...] = ("zdt-worker",),
+        application_prefixes: tuple[str, ...] = (f"zdt-{MIGRATE}", f"zdt-{WORKER}"),
+        steady_prefixes: tuple[str, ...] = (f"zdt-{WORKER}",),
         interval: float = 0.1,
     ) -> None:
         super().__init__(database_url, interval=interval, application_name="zdt-priority")

@@ -16,6 +16,7 @@ verdict are the same.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,6 +33,12 @@ from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.ref_code import OVERLAY_MODULE, RefCode, checkout, database_overlay
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.project import settings_module
+from zerodowntime.rehearsal.cpu_groups import remove_shared_groups
+from zerodowntime.rehearsal.database_priority import (
+    MIGRATE,
+    DeploymentWorkPriority,
+    application_name,
+)
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.orchestrator import (
     PHASE_OF,
@@ -109,11 +116,18 @@ class _GitRun:
             self.codes[release] = RefCode(release, folder, OVERLAY_MODULE, (self.overlay,))
         return self.codes[release]
 
-    def child(self, release: str, command: list[str], what: str, log_name: str) -> str:
-        """Run ``command`` with ``release``'s code; return its stdout or raise with its output."""
+    def child(
+        self, release: str, command: list[str], what: str, log_name: str, role: str = "setup"
+    ) -> str:
+        """Run ``command`` with ``release``'s code; return its stdout or raise with its output.
+
+        Its connections are named for ``role`` (``zdt-migrate-v2``), as the priority watcher
+        finds the upgrade's own work by that name.
+        """
         log = self.logs / f"{log_name}.log"
+        env = {**os.environ, "PGAPPNAME": application_name(role, release)}
         try:
-            result = self.code(release).run(command)
+            result = self.code(release).run(command, env)
         except CommandFailed as exc:
             log.write_text(exc.stdout + exc.stderr)
             raise RehearsalError(f"{what} failed at {release}:\n{exc.tail()}") from None
@@ -126,7 +140,7 @@ class _GitRun:
         ddl_log = str((self.logs / f"migrate-{release}-statements.log").resolve())
         command = code.zdt("migrate", "--release", release, "--log-file", ddl_log)
         return self.child(
-            release, command, f"`zdt migrate --release {release}`", f"migrate-{release}"
+            release, command, f"`zdt migrate --release {release}`", f"migrate-{release}", MIGRATE
         )
 
     def populate(self, release: str) -> None:
@@ -231,6 +245,7 @@ class _GitRun:
             phase_at=self.phase_at,
             exclude=sorted(self.result.left_out),
         )
+        priority = DeploymentWorkPriority(self.database, niceness=config.database_work_niceness)
         began = time.monotonic()
         try:
             with fleet:
@@ -242,6 +257,8 @@ class _GitRun:
                     background_timeout=config.background_timeout,
                 )
                 probe.start()
+                if config.database_work_niceness:
+                    priority.start()
                 self.begin(f"baseline {first}", "baseline", first)
                 self.observer.started(fleet, probe)
                 fleet.start_many(first, config.servers)
@@ -252,8 +269,11 @@ class _GitRun:
                 self.end_phase()
         finally:
             probe.stop()
+            priority.stop()
             self.end_phase()
             self.observer.finished()
+        self.result.lowered_statements = priority.statements()
+        self.result.lowered_in_cpu_group = priority.cpu_group is not None
         self.result.seconds = round(time.monotonic() - began, 3)
         self.result.left_out.update(fleet.left_out)
         self.result.records = sorted(fleet.records, key=lambda r: r.scheduled)
@@ -278,4 +298,7 @@ def rehearse_from_git(
     ``say`` receives a sentence about that.
     """
     run = _GitRun(config, observer or QuietObserver(), fresh_database=fresh_database, say=say)
-    return run.run()
+    try:
+        return run.run()
+    finally:
+        remove_shared_groups()

@@ -29,7 +29,11 @@ from zerodowntime.deploy.plan import Action, Step, plan_upgrade
 from zerodowntime.deploy.releases import ReleaseError, ReleaseManifest
 from zerodowntime.rehearsal.cluster import Cluster, run_aside
 from zerodowntime.rehearsal.cpu_groups import remove_shared_groups
-from zerodowntime.rehearsal.database_priority import DeploymentWorkPriority
+from zerodowntime.rehearsal.database_priority import (
+    MIGRATE,
+    DeploymentWorkPriority,
+    application_name,
+)
 from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.faults import FaultInjector, FaultPlan, backfills_finished_once
 from zerodowntime.rehearsal.integrity import run_checks
@@ -216,7 +220,7 @@ class _Run:
             DATABASE_URL=self.database_url,
             REDIS_URL=self.config.redis_url,
             ZDT_RELEASE=release,
-            PGAPPNAME=f"zdt-{role}-{release}",
+            PGAPPNAME=application_name(role, release),
             PYTHONUNBUFFERED="1",
         )
         return env
@@ -226,7 +230,7 @@ class _Run:
         log = self.config.workdir / "logs" / f"{log_name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
-            result = run_aside(zdt_command(*args), self.env_for("migrate", release))
+            result = run_aside(zdt_command(*args), self.env_for(MIGRATE, release))
         except CommandFailed as exc:
             log.write_text(exc.stdout + exc.stderr)
             raise RehearsalError(

@@ -2,17 +2,20 @@
 
 Its app servers are the ORM clients (:class:`~zerodowntime.rehearsal.orm_fleet.OrmFleet`). It
 starts no Celery worker: the background migrations a release registers are run to the end by
-``zdt backfills run NAME`` with that release's code, as the step that waits for them.
+``zdt backfills run NAME`` with that release's code, as the step that waits for them, its
+connections named as a worker's (``zdt-worker-v2``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from zerodowntime.deploy.background_status import DONE, BackgroundProgress, wait_finished
 from zerodowntime.deploy.executor import Deployer
 from zerodowntime.deploy.ref_code import RefCode
 from zerodowntime.rehearsal.cluster import ClusterError
+from zerodowntime.rehearsal.database_priority import WORKER, application_name
 from zerodowntime.rehearsal.orm_fleet import OrmFleet
 from zerodowntime.subprocesses import CommandFailed
 
@@ -62,9 +65,10 @@ class OrmDeployer(Deployer):
         """Run every unfinished background migration with ``release``'s code, then check."""
         pending = [p.name for p in self.progress() or [] if p.status != DONE]
         code = self.code_for(release)
+        env = {**os.environ, "PGAPPNAME": application_name(WORKER, release)}
         for name in pending:
             try:
-                code.run(code.zdt("backfills", "run", name))
+                code.run(code.zdt("backfills", "run", name), env)
             except CommandFailed as exc:
                 raise ClusterError(f"background migration {name} failed:\n{exc.tail()}") from None
         try:

@@ -3,8 +3,9 @@
 ``v1``: ``library.Book`` (title, pages, a ``legacy`` text column), ``library.Shelf`` (whose
 check constraint no generated value meets), and ``members.Member`` with
 ``members.Loan`` (foreign keys to a member and to a book of the other app). ``v2`` (safe over
-v1): a nullable column in each app. ``v3`` (unsafe over v2): ``legacy`` leaves the model and is
-dropped by the same release, while v2's code still reads and writes it. The settings name the
+v1): a nullable column in each app, and a statement that runs 0.6 s. ``v3`` (unsafe over v2):
+``legacy`` leaves the model and is dropped by the same release, while v2's code still reads and
+writes it. The settings name the
 releases ``ZDT_RELEASES_FROM_GIT = ["v*"]`` and read their database from ``DB_*`` variables.
 """
 
@@ -171,7 +172,9 @@ RELEASES: dict[str, dict[str, str]] = {
         "members/migrations/0002_member_email.py": _migration(
             "members",
             "0001_initial",
-            'migrations.AddField("member", "email", models.TextField(null=True))',
+            'migrations.AddField("member", "email", models.TextField(null=True)),\n'
+            # Long enough for the priority watcher to see it (it polls every 0.1 s).
+            '        migrations.RunSQL("SELECT pg_sleep(0.6)", migrations.RunSQL.noop)',
         ),
     },
     "v3": {

@@ -17,6 +17,7 @@ import pytest
 
 from tests.zerodowntime.child_project import Run, project_env, query, shell
 from tests.zerodowntime.rehearsal.orm_project import write_orm_project
+from zerodowntime.rehearsal.cluster import can_restore_priority
 from zerodowntime.scratch import drop_database
 
 REHEARSAL_DATABASE = "zdt_rehearsal"  # RehearsalConfig's default name
@@ -92,6 +93,9 @@ def test_a_safe_upgrade_passes_with_every_acknowledged_write_there(
         ("v2",),
     ]
     assert "Kept v1 migrated and populated as zdt_start_" in out
+    if can_restore_priority():  # v2's slow statement ran lower, found by its application name
+        lowered = re.search(r"ran at database niceness 10.*: (.*)", out)
+        assert lowered and "1 × SELECT pg_sleep(0.6)" in lowered.group(1), out[-2000:]
 
 
 @pytest.mark.timeout(120)

@@ -1,0 +1,137 @@
+"""How long commits wait while a ``CREATE INDEX CONCURRENTLY`` runs at each CPU priority.
+
+    .venv/bin/python bench/bench_cic_commit_stall.py                 # normal, low, idle
+    .venv/bin/python bench/bench_cic_commit_stall.py --modes low,idle --rows 500000
+
+Both cores are kept busy by two busy loops, each a session of its own (as app servers are).
+A committer inserts one row and commits every 10 ms on a table of its own while the index is
+built over ``--rows`` rows, its backend at normal priority (``normal``), in the rehearsal's
+CPU cgroup at the weight of niceness 10 (``low``) or in an idle one (``idle``,
+:mod:`zerodowntime.rehearsal.cpu_groups`). A descheduled build holding a WAL insertion lock
+holds every commit behind it: the slowest commits show it. Needs root (the cgroups); starts a
+durable embedded PostgreSQL unless DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+from benchlib import embedded_services, machine
+
+from zerodowntime.rehearsal.cpu_groups import CpuGroup, CpuShare
+
+BUSY = "while True: pass"
+SHARES = {"low": CpuShare.LOW, "idle": CpuShare.IDLE}
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    """Yield the URL of the server to use: DATABASE_URL, or a durable embedded one."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    with embedded_services(durable=True) as env:
+        yield env["DATABASE_URL"]
+
+
+def prepare(url: str, rows: int) -> None:
+    """Make the indexed table (``rows`` rows, checkpointed and synced) and the committer's."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_cic_t, bench_cic_commits")
+        conn.execute("CREATE TABLE bench_cic_t (id bigserial PRIMARY KEY, name text, slug text)")
+        conn.execute(
+            "INSERT INTO bench_cic_t (name, slug) SELECT md5(g::text), md5((g * 7)::text)"
+            " FROM generate_series(1, %s) g",
+            [rows],
+        )
+        conn.execute("CREATE TABLE bench_cic_commits (id bigserial PRIMARY KEY, v text)")
+        conn.execute("VACUUM ANALYZE bench_cic_t")
+        conn.execute("CHECKPOINT")
+    os.sync()
+
+
+def commit_every_10ms(url: str, stop: threading.Event, out: list[tuple[float, float]]) -> None:
+    """Insert and commit a row every 10 ms until ``stop``; note (start, seconds) of each."""
+    with psycopg.connect(url) as conn:
+        while not stop.is_set():
+            began = time.monotonic()
+            conn.execute("INSERT INTO bench_cic_commits (v) VALUES ('x')")
+            conn.commit()
+            out.append((began, time.monotonic() - began))
+            time.sleep(0.01)
+
+
+def build_index(url: str, group: CpuGroup | None) -> tuple[float, float]:
+    """Build the index concurrently, its backend in ``group``; return (start, seconds)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        backend = conn.info.backend_pid
+        if group is not None:
+            group.admit(backend)
+        began = time.monotonic()
+        conn.execute("CREATE INDEX CONCURRENTLY bench_cic_i ON bench_cic_t (name, slug)")
+        seconds = time.monotonic() - began
+        if group is not None:
+            group.release(backend)
+    return began, seconds
+
+
+def trial(url: str, rows: int, mode: str) -> str:
+    """Run one build under busy cores; return its line of results."""
+    prepare(url, rows)
+    group = None
+    if mode in SHARES:
+        group, why = CpuGroup.create(f"zdt-bench-{mode}-{os.getpid()}", SHARES[mode])
+        if group is None:
+            return f"{mode}: no CPU group here ({why})"
+    loops = [
+        subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True) for _ in range(2)
+    ]
+    commits: list[tuple[float, float]] = []
+    stop = threading.Event()
+    committer = threading.Thread(target=commit_every_10ms, args=(url, stop, commits))
+    committer.start()
+    try:
+        time.sleep(1)
+        began, seconds = build_index(url, group)
+        time.sleep(1)
+    finally:
+        stop.set()
+        committer.join()
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+        if group is not None:
+            group.remove()
+    during = sorted(s for t, s in commits if began <= t <= began + seconds)
+    p99 = during[int(0.99 * (len(during) - 1))] if during else 0.0
+    worst = during[-1] if during else 0.0
+    return (
+        f"{mode:>6}: index built in {seconds:5.1f} s; {len(during)} commits during it,"
+        f" p99 {p99 * 1000:.0f} ms, slowest {worst * 1000:.0f} ms"
+    )
+
+
+def main() -> None:
+    """Run each mode once and print a line for it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--modes", default="normal,low,idle")
+    args = parser.parse_args()
+    print(machine())
+    with database() as url:
+        for mode in args.modes.split(","):
+            print(trial(url, args.rows, mode), flush=True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS bench_cic_t, bench_cic_commits")
+
+
+if __name__ == "__main__":
+    main()
