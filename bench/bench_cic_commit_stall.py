@@ -1,15 +1,16 @@
 """How long commits wait while a ``CREATE INDEX CONCURRENTLY`` runs at each CPU priority.
 
     .venv/bin/python bench/bench_cic_commit_stall.py                 # normal, low, idle
-    .venv/bin/python bench/bench_cic_commit_stall.py --modes low,idle --rows 500000
+    .venv/bin/python bench/bench_cic_commit_stall.py --modes low,shares=36,shares=10,idle
 
 Both cores are kept busy by two busy loops, each a session of its own (as app servers are).
 A committer inserts one row and commits every 10 ms on a table of its own while the index is
 built over ``--rows`` rows, its backend at normal priority (``normal``), in the rehearsal's
 CPU cgroup at the weight of niceness 10 (``low``) or in an idle one (``idle``,
-:mod:`zerodowntime.rehearsal.cpu_groups`). A descheduled build holding a WAL insertion lock
-holds every commit behind it: the slowest commits show it. Needs root (the cgroups); starts a
-durable embedded PostgreSQL unless DATABASE_URL is set.
+:mod:`zerodowntime.rehearsal.cpu_groups`); ``shares=N`` puts it in a cgroup v1 group of
+``cpu.shares`` N (110 is the weight of niceness 10, a session's is 1024). A descheduled build
+holding a WAL insertion lock holds every commit behind it: the slowest commits show it. Needs
+root (the cgroups); starts a durable embedded PostgreSQL unless DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -87,10 +88,13 @@ def trial(url: str, rows: int, mode: str) -> str:
     """Run one build under busy cores; return its line of results."""
     prepare(url, rows)
     group = None
-    if mode in SHARES:
-        group, why = CpuGroup.create(f"zdt-bench-{mode}-{os.getpid()}", SHARES[mode])
+    if mode in SHARES or mode.startswith("shares="):
+        share = SHARES.get(mode, CpuShare.LOW)
+        group, why = CpuGroup.create(f"zdt-bench-{mode.replace('=', '')}-{os.getpid()}", share)
         if group is None:
             return f"{mode}: no CPU group here ({why})"
+        if mode.startswith("shares="):
+            (group.directory / "cpu.shares").write_text(mode.removeprefix("shares="))
     loops = [
         subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True) for _ in range(2)
     ]
@@ -114,7 +118,7 @@ def trial(url: str, rows: int, mode: str) -> str:
     p99 = during[int(0.99 * (len(during) - 1))] if during else 0.0
     worst = during[-1] if during else 0.0
     return (
-        f"{mode:>6}: index built in {seconds:5.1f} s; {len(during)} commits during it,"
+        f"{mode:>9}: index built in {seconds:5.1f} s; {len(during)} commits during it,"
         f" p99 {p99 * 1000:.0f} ms, slowest {worst * 1000:.0f} ms"
     )
 
