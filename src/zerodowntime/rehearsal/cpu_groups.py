@@ -12,8 +12,8 @@ sessions, with a share of its own:
   database's own work: a backend there holds PostgreSQL's locks (a WAL insertion lock while it
   copies a record in, a buffer's content lock), and an idle one, descheduled while the cores
   are busy, would hold every commit behind it. Measured here with both cores busy: a
-  ``CREATE INDEX CONCURRENTLY`` in an idle group held commits up to 1.9 s; at this weight, 50 ms
-  (docs/deploying.md).
+  ``CREATE INDEX CONCURRENTLY`` in an idle group held a commit 1,015 ms; at this weight, 52 ms
+  (``bench/bench_cic_commit_stall.py``, docs/deploying.md).
 
 Only where this process may write the CPU controller's hierarchy (root, usually); otherwise
 :meth:`CpuGroup.create` returns ``None`` and says why.
