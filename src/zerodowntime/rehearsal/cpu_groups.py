@@ -192,7 +192,7 @@ class _Shared:
     """This process's groups, one per share, made on first use (until removed)."""
 
     groups: dict[CpuShare, CpuGroup] = {}
-    unavailable: str | None = None
+    unavailable: dict[CpuShare, str] = {}
 
 
 def shared_group(share: CpuShare) -> CpuGroup | None:
@@ -200,24 +200,23 @@ def shared_group(share: CpuShare) -> CpuGroup | None:
 
     ``None`` where it can't be made; :func:`why_no_shared_group` says why.
     """
-    if share not in _Shared.groups and _Shared.unavailable is None:
-        made, _Shared.unavailable = CpuGroup.create(
-            f"zdt-deployment-work-{share.value}-{os.getpid()}", share
-        )
+    if share not in _Shared.groups and share not in _Shared.unavailable:
+        made, why = CpuGroup.create(f"zdt-deployment-work-{share.value}-{os.getpid()}", share)
         if made is not None:
             _Shared.groups[share] = made
         else:
-            logger.info("no CPU group for the upgrade's own work: %s", _Shared.unavailable)
+            _Shared.unavailable[share] = why or "unknown"
+            logger.info("no %s CPU group for the upgrade's own work: %s", share.value, why)
     return _Shared.groups.get(share)
 
 
-def why_no_shared_group() -> str | None:
+def why_no_shared_group(share: CpuShare) -> str | None:
     """Why :func:`shared_group` returned ``None`` (not tried yet, or made: ``None``)."""
-    return _Shared.unavailable
+    return _Shared.unavailable.get(share)
 
 
 def remove_shared_groups() -> None:
     """Move every member back and remove the groups; :func:`shared_group` then makes new ones."""
     for group in _Shared.groups.values():
         group.remove()
-    _Shared.groups, _Shared.unavailable = {}, None
+    _Shared.groups, _Shared.unavailable = {}, {}

@@ -13,10 +13,10 @@ such a backend also runs in a CPU cgroup at the weight of niceness 10
 database's own backends, not against the app servers; not an idle one, which would hold every
 commit behind a backend descheduled in the middle of writing WAL. A statement that holds or
 awaits such a lock (``SHARE`` and stronger) runs at niceness 0, so that it ends as soon as it
-can. Between two statements a migration's backend
-gets niceness 0 back, since its next statement may take such a lock; a worker's keeps the lower
-one, since its next statement is another batch, which would otherwise run at full priority until
-the next poll (a batch aims at 0.2 s and the poll comes every 0.1 s: up to half of it).
+can. Between two statements a migration's backend gets niceness 0 back, since its next
+statement may take such a lock; a worker's keeps the lower one, since its next statement is
+another batch, which would otherwise run at full priority until the next poll (a batch aims at
+0.2 s and the poll comes every 0.1 s: up to half of it).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class DeploymentWorkPriority(DatabasePoller):
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
             return
         self.cpu_group = shared_group(CpuShare.LOW)
-        self.cpu_group_unavailable = why_no_shared_group()
+        self.cpu_group_unavailable = why_no_shared_group(CpuShare.LOW)
 
     def poll(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         """Set each deployment backend's niceness from what it does now."""

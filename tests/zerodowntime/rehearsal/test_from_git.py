@@ -94,7 +94,8 @@ def test_a_safe_upgrade_passes_with_every_acknowledged_write_there(
     ]
     assert "Kept v1 migrated and populated as zdt_start_" in out
     if can_restore_priority():  # v2's slow statement ran lower, found by its application name
-        lowered = re.search(r"ran at database niceness 10.*: (.*)", out)
+        flat = " ".join(out.split())  # the console folds long lines
+        lowered = re.search(r"ran at database niceness 10 .*?\(blocking no query\): (.*)", flat)
         assert lowered and "1 × SELECT pg_sleep(0.6)" in lowered.group(1), out[-2000:]
 
 
