@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from zerodowntime.rehearsal.cluster import can_restore_priority
+from zerodowntime.rehearsal.cpu_groups import CpuShare
 from zerodowntime.rehearsal.database_priority import DeploymentWorkPriority, on_this_machine
 
 pytestmark = pytest.mark.skipif(
@@ -68,8 +69,12 @@ def test_a_busy_migration_backend_runs_lower_and_an_app_backend_does_not(
         assert wait_for(lambda: niceness_of(migrate.info.backend_pid) == 10)
         assert niceness_of(web.info.backend_pid) == 0
         # Where it may, the lowered backend also runs in the low CPU group; the app's does not.
+        # Not an idle group: a backend there holds commits behind it while it is descheduled.
         group = priority.cpu_group
         if group is not None:
+            assert group.share is CpuShare.LOW
+            for setting, value in CpuShare.LOW.settings(group.hierarchy.version).items():
+                assert (group.directory / setting).read_text().strip() == value
             origin = group.hierarchy.directory_of(web.info.backend_pid)
             assert origin != group.directory
             assert wait_for(lambda: group.members == {migrate.info.backend_pid})
