@@ -198,7 +198,7 @@ class _Shared:
 def shared_group(share: CpuShare) -> CpuGroup | None:
     """Return this process's group of ``share`` (a rehearsal's processes and database work).
 
-    ``None`` where it can't be made; :func:`why_no_shared_group` says why.
+    ``None`` where it can't be made (the reason is logged once).
     """
     if share not in _Shared.groups and share not in _Shared.unavailable:
         made, why = CpuGroup.create(f"zdt-deployment-work-{share.value}-{os.getpid()}", share)
@@ -208,11 +208,6 @@ def shared_group(share: CpuShare) -> CpuGroup | None:
             _Shared.unavailable[share] = why or "unknown"
             logger.info("no %s CPU group for the upgrade's own work: %s", share.value, why)
     return _Shared.groups.get(share)
-
-
-def why_no_shared_group(share: CpuShare) -> str | None:
-    """Why :func:`shared_group` returned ``None`` (not tried yet, or made: ``None``)."""
-    return _Shared.unavailable.get(share)
 
 
 def remove_shared_groups() -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 
 from zerodowntime.rehearsal.cluster import can_restore_priority
-from zerodowntime.rehearsal.cpu_groups import CpuGroup, CpuShare, shared_group, why_no_shared_group
+from zerodowntime.rehearsal.cpu_groups import CpuGroup, CpuShare, shared_group
 from zerodowntime.rehearsal.polling import DatabasePoller
 from zerodowntime.sql.facts import Lock
 
@@ -62,6 +62,11 @@ MIGRATE, WORKER = "migrate", "worker"
 def application_name(role: str, release: str) -> str:
     """Return the ``application_name`` of a rehearsal's process of ``role`` at ``release``."""
     return f"zdt-{role}-{release}"
+
+
+def environment_named(role: str, release: str) -> dict[str, str]:
+    """Return this process's environment with the connections named for ``role`` at ``release``."""
+    return {**os.environ, "PGAPPNAME": application_name(role, release)}
 
 
 def on_this_machine(host: str, backend_pid: int) -> bool:
@@ -104,7 +109,6 @@ class DeploymentWorkPriority(DatabasePoller):
         self._current: dict[int, int] = {}
         self._machine_checked = False
         self.cpu_group: CpuGroup | None = None
-        self.cpu_group_unavailable: str | None = None
 
     def _check_machine(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         if self._machine_checked:
@@ -119,7 +123,6 @@ class DeploymentWorkPriority(DatabasePoller):
             logger.info("the database's deployment work keeps its priority: %s", self.unavailable)
             return
         self.cpu_group = shared_group(CpuShare.LOW)
-        self.cpu_group_unavailable = why_no_shared_group(CpuShare.LOW)
 
     def poll(self, cursor: psycopg.Cursor[tuple[object, ...]]) -> None:
         """Set each deployment backend's niceness from what it does now."""

@@ -16,7 +16,6 @@ verdict are the same.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ from zerodowntime.rehearsal.cpu_groups import remove_shared_groups
 from zerodowntime.rehearsal.database_priority import (
     MIGRATE,
     DeploymentWorkPriority,
-    application_name,
+    environment_named,
 )
 from zerodowntime.rehearsal.integrity import run_checks
 from zerodowntime.rehearsal.orchestrator import (
@@ -125,9 +124,8 @@ class _GitRun:
         finds the upgrade's own work by that name.
         """
         log = self.logs / f"{log_name}.log"
-        env = {**os.environ, "PGAPPNAME": application_name(role, release)}
         try:
-            result = self.code(release).run(command, env)
+            result = self.code(release).run(command, environment_named(role, release))
         except CommandFailed as exc:
             log.write_text(exc.stdout + exc.stderr)
             raise RehearsalError(f"{what} failed at {release}:\n{exc.tail()}") from None

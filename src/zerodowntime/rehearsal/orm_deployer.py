@@ -8,14 +8,13 @@ connections named as a worker's (``zdt-worker-v2``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from zerodowntime.deploy.background_status import DONE, BackgroundProgress, wait_finished
 from zerodowntime.deploy.executor import Deployer
 from zerodowntime.deploy.ref_code import RefCode
 from zerodowntime.rehearsal.cluster import ClusterError
-from zerodowntime.rehearsal.database_priority import WORKER, application_name
+from zerodowntime.rehearsal.database_priority import WORKER, environment_named
 from zerodowntime.rehearsal.orm_fleet import OrmFleet
 from zerodowntime.subprocesses import CommandFailed
 
@@ -65,7 +64,7 @@ class OrmDeployer(Deployer):
         """Run every unfinished background migration with ``release``'s code, then check."""
         pending = [p.name for p in self.progress() or [] if p.status != DONE]
         code = self.code_for(release)
-        env = {**os.environ, "PGAPPNAME": application_name(WORKER, release)}
+        env = environment_named(WORKER, release)
         for name in pending:
             try:
                 code.run(code.zdt("backfills", "run", name), env)
