@@ -262,6 +262,11 @@ ENVIRONMENT = (
         "ZDT_PROCESS_ROLE", None, "`web` or `worker`: set by `zdt serve` / `zdt worker`"
     ),
     EnvironmentVariable("ZDT_PROCESS_PORT", None, "the port of an app server, set by `zdt serve`"),
+    EnvironmentVariable(
+        "ZDT_WORKER_READY_FILE",
+        None,
+        "a file a Celery worker writes once it takes tasks and removes when it stops (a probe)",
+    ),
 )
 
 

@@ -13,7 +13,8 @@ class DeployConfig(AppConfig):
     def ready(self) -> None:
         """Check the toolkit's settings; start the heartbeat of an app server or worker.
 
-        A process whose code is not the release it claims stops here with one sentence.
+        A process whose code is not the release it claims stops here with one sentence. A
+        Celery worker asked for a ready file (``ZDT_WORKER_READY_FILE``) writes it once ready.
         """
         import sys
 
@@ -22,6 +23,7 @@ class DeployConfig(AppConfig):
         from zerodowntime import conf
         from zerodowntime.deploy.code_release import ProcessReleaseRefused
         from zerodowntime.deploy.heartbeat import start_from_environment
+        from zerodowntime.deploy.worker_ready import mark_when_ready
 
         checks.register(conf.check_settings)
         try:
@@ -29,3 +31,5 @@ class DeployConfig(AppConfig):
         except ProcessReleaseRefused as exc:
             sys.stderr.write(f"Error: {exc}\n")
             raise SystemExit(1) from None
+        if conf.environ("ZDT_PROCESS_ROLE") == "worker":
+            mark_when_ready()

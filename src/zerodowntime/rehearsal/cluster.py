@@ -48,6 +48,8 @@ class ManagedProcess:
     popen: subprocess.Popen[bytes]
     log: Path
     port: int | None = None
+    # A worker's: the file it writes once Celery takes tasks (``ZDT_WORKER_READY_FILE``).
+    ready_file: Path | None = None
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -118,12 +120,23 @@ class Cluster:
         # request costs enough CPU to delay the load generator running in this process.
         self.http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
-    def _spawn(self, role: str, release: str, args: list[str], port: int | None) -> ManagedProcess:
+    def _spawn(
+        self,
+        role: str,
+        release: str,
+        args: list[str],
+        port: int | None,
+        *,
+        ready_file: bool = False,
+    ) -> ManagedProcess:
         self._count += 1
         name = f"{self._count:02d}-{role}-{release}" + (f"-{port}" if port else "")
         log = self.logs / f"{name}.log"
         env = self.env_for(role, release)
         env.setdefault("SECRET_KEY", self.secret_key)
+        ready = log.with_suffix(".ready") if ready_file else None
+        if ready is not None:
+            env["ZDT_WORKER_READY_FILE"] = str(ready)
         with log.open("wb") as handle:
             popen = subprocess.Popen(
                 zdt_command(*args),
@@ -135,7 +148,7 @@ class Cluster:
             )
         # The child is the leader of a new process group: whatever it starts inherits this.
         set_group_niceness(popen.pid, self.starting_niceness)
-        return ManagedProcess(name, role, release, popen, log, port)
+        return ManagedProcess(name, role, release, popen, log, port, ready)
 
     def retire(self, process: ManagedProcess, timeout: float) -> None:
         """Stop ``process`` gracefully at the starting niceness.
@@ -241,8 +254,9 @@ class Cluster:
                 on_switch(f"{old.name} -> {new.name}")
 
     def start_worker(self, release: str) -> ManagedProcess:
-        """Start a Celery worker with beat for ``release``."""
-        worker = self._spawn("worker", release, ["worker", "--release", release, "-c", "1"], None)
+        """Start a Celery worker with beat for ``release``; it writes a file once ready."""
+        args = ["worker", "--release", release, "-c", "1"]
+        worker = self._spawn("worker", release, args, None, ready_file=True)
         self.workers.append(worker)
         time.sleep(0.5)
         if not worker.alive():

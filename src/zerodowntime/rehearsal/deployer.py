@@ -73,9 +73,12 @@ class LocalDeployer(Deployer):
         return None
 
     def wait_registered(self, process: ManagedProcess) -> None:
-        """Wait until ``process`` (or a child in its process group) registered its heartbeat.
+        """Wait until ``process`` (or a child in its process group) registered its heartbeat
+        and, for a worker, wrote its ready file.
 
-        Then the cluster gives it its normal priority.
+        Then the cluster gives it its normal priority. A worker registers as soon as Django is
+        loaded, but Celery's own start-up (beat, the consumer, the pool) takes a second or more
+        after that: at the normal priority it would take that CPU from the app servers.
         """
         table = ProcessHeartbeat._meta.db_table
         query = f'SELECT pid FROM "{table}" WHERE role = %s AND release = %s'
@@ -83,7 +86,9 @@ class LocalDeployer(Deployer):
 
             def registered() -> bool:
                 rows = conn.execute(query, [process.role, process.release]).fetchall()
-                if any(_group_of(pid) == process.popen.pid for (pid,) in rows):
+                if any(_group_of(pid) == process.popen.pid for (pid,) in rows) and (
+                    process.ready_file is None or process.ready_file.exists()
+                ):
                     return True
                 if not process.alive():
                     raise ClusterError(f"{process.name} exited:\n{process.log_tail()}")
@@ -94,7 +99,7 @@ class LocalDeployer(Deployer):
                     registered,
                     timeout=self.register_timeout,
                     interval=0.2,
-                    what=f"{process.name} did not register a heartbeat",
+                    what=f"{process.name} did not register a heartbeat and get ready",
                 )
             except WaitTimeout as exc:
                 raise ClusterError(str(exc)) from None

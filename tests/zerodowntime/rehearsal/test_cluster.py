@@ -22,6 +22,7 @@ from zerodowntime.rehearsal.cluster import (
     set_group_niceness,
 )
 from zerodowntime.rehearsal.cpu_groups import CpuShare, processes_of_group, shared_group
+from zerodowntime.rehearsal.deployer import LocalDeployer
 from zerodowntime.rehearsal.traffic import Rotation
 
 
@@ -72,6 +73,41 @@ def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
     if idle is not None:  # and in the idle CPU group while starting, out of it once ready
         assert len(idle_while_starting) == 4
         assert idle_serving == []
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
+def test_a_worker_gets_the_normal_priority_once_celery_is_ready_not_once_registered(
+    tmp_path: Path,
+    process_env: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = conf.release_manifest().versions[-1]
+    cluster = Cluster(
+        lambda role, release: {**process_env, "ZDT_STATE_DIR": str(tmp_path)}, tmp_path, Rotation()
+    )
+    deployer = LocalDeployer(
+        cluster, process_env["DATABASE_URL"], lambda release: None, background_timeout=10
+    )
+    seen: list[tuple[bool, list[int]]] = []
+    ready = cluster.ready
+
+    def look_then_ready(process: ManagedProcess) -> None:
+        assert process.ready_file is not None
+        seen.append((process.ready_file.exists(), group_niceness(process.popen.pid)))
+        ready(process)
+
+    monkeypatch.setattr(cluster, "ready", look_then_ready)
+    with cluster:
+        worker = cluster.start_worker(release)
+        deployer.wait_registered(worker)
+        serving = group_niceness(worker.popen.pid)
+    # Celery had written the ready file (its heartbeat comes a second or more earlier, when
+    # Django is loaded) while the whole group still ran at the starting niceness.
+    [(file_written, while_starting)] = seen
+    assert file_written
+    assert set(while_starting) == {STARTING_NICENESS}
+    assert set(serving) == {0}
 
 
 @pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
