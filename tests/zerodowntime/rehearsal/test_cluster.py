@@ -31,21 +31,25 @@ def group_niceness(group: int) -> list[int]:
     return [os.getpriority(os.PRIO_PROCESS, pid) for pid in processes_of_group(group)]
 
 
-@pytest.mark.timeout(120)
-@pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
-def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
-    tmp_path: Path,
-    process_env: dict[str, str],  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    release = conf.release_manifest().versions[-1]
-    cluster = Cluster(
-        lambda role, release: {**process_env, "ZDT_RELEASE": release},
+@pytest.fixture
+def cluster(tmp_path: Path, process_env: dict[str, str]) -> Cluster:  # noqa: F811
+    """Return a cluster whose processes use this session's test database."""
+    env = {**process_env, "ZDT_STATE_DIR": str(tmp_path)}
+    return Cluster(
+        lambda role, release: {**env, "ZDT_RELEASE": release},
         tmp_path,
         Rotation(),
         web_workers=2,
         web_threads=1,
     )
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
+def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = conf.release_manifest().versions[-1]
     while_starting: list[list[int]] = []
     idle_while_starting: list[int] = []
     wait_healthy = cluster._wait_healthy
@@ -78,17 +82,11 @@ def test_an_app_server_starts_at_low_priority_and_serves_at_the_normal_one(
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(not can_restore_priority(), reason="may not give a priority back")
 def test_a_worker_gets_the_normal_priority_once_celery_is_ready_not_once_registered(
-    tmp_path: Path,
-    process_env: dict[str, str],  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = conf.release_manifest().versions[-1]
-    cluster = Cluster(
-        lambda role, release: {**process_env, "ZDT_STATE_DIR": str(tmp_path)}, tmp_path, Rotation()
-    )
-    deployer = LocalDeployer(
-        cluster, process_env["DATABASE_URL"], lambda release: None, background_timeout=10
-    )
+    database_url = cluster.env_for("worker", release)["DATABASE_URL"]
+    deployer = LocalDeployer(cluster, database_url, lambda release: None, background_timeout=10)
     seen: list[tuple[bool, list[int]]] = []
     ready = cluster.ready
 
