@@ -134,8 +134,9 @@ class Cluster:
         log = self.logs / f"{name}.log"
         env = self.env_for(role, release)
         env.setdefault("SECRET_KEY", self.secret_key)
-        ready = log.with_suffix(".ready") if ready_file else None
-        if ready is not None:
+        ready = None
+        if ready_file:
+            ready = log.with_suffix(".ready")
             env["ZDT_WORKER_READY_FILE"] = str(ready)
         with log.open("wb") as handle:
             popen = subprocess.Popen(

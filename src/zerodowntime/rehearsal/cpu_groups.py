@@ -192,7 +192,7 @@ class _Shared:
     """This process's groups, one per share, made on first use (until removed)."""
 
     groups: dict[CpuShare, CpuGroup] = {}
-    unavailable: dict[CpuShare, str] = {}
+    unavailable: set[CpuShare] = set()  # tried, and could not be made here
 
 
 def shared_group(share: CpuShare) -> CpuGroup | None:
@@ -205,7 +205,7 @@ def shared_group(share: CpuShare) -> CpuGroup | None:
         if made is not None:
             _Shared.groups[share] = made
         else:
-            _Shared.unavailable[share] = why or "unknown"
+            _Shared.unavailable.add(share)
             logger.info("no %s CPU group for the upgrade's own work: %s", share.value, why)
     return _Shared.groups.get(share)
 
@@ -214,4 +214,4 @@ def remove_shared_groups() -> None:
     """Move every member back and remove the groups; :func:`shared_group` then makes new ones."""
     for group in _Shared.groups.values():
         group.remove()
-    _Shared.groups, _Shared.unavailable = {}, {}
+    _Shared.groups, _Shared.unavailable = {}, set()

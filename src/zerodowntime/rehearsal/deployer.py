@@ -85,11 +85,11 @@ class LocalDeployer(Deployer):
         with psycopg.connect(self.database_url, autocommit=True) as conn:
 
             def registered() -> bool:
-                rows = conn.execute(query, [process.role, process.release]).fetchall()
-                if any(_group_of(pid) == process.popen.pid for (pid,) in rows) and (
-                    process.ready_file is None or process.ready_file.exists()
-                ):
-                    return True
+                # A worker writes its ready file after it registers: no query until then.
+                if process.ready_file is None or process.ready_file.exists():
+                    rows = conn.execute(query, [process.role, process.release]).fetchall()
+                    if any(_group_of(pid) == process.popen.pid for (pid,) in rows):
+                        return True
                 if not process.alive():
                     raise ClusterError(f"{process.name} exited:\n{process.log_tail()}")
                 return False
