@@ -123,6 +123,13 @@ class ToolkitSettings:
         " `ZDT_DDL_END_IDLE_BLOCKERS_AFTER`",
         env=True,
     )
+    ddl_cancel_autovacuum: bool = _setting(
+        True,
+        "before each attempt of a DDL statement, cancel the autovacuum (never one preventing"
+        " wraparound) that holds a lock on a table the statement locks, as PostgreSQL itself"
+        " does after `deadlock_timeout`; see docs/safe-operations.md",
+        env=True,
+    )
     ddl_record_file: str | None = _setting(
         None, "file to which each DDL statement's record is appended as a JSON line", env=True
     )

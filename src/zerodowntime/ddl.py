@@ -14,6 +14,9 @@ application, state, transaction age and query of each blocker go into every retr
 into the error raised when the budget runs out. With ``ZDT_DDL_END_IDLE_BLOCKERS_AFTER`` the
 blockers idle in transaction for longer than that are ended (and, with
 ``ZDT_DDL_END_ACTIVE_BLOCKERS``, those running a query too); see :mod:`zerodowntime.blockers`.
+Before each attempt, an autovacuum holding a lock on a table the statement locks is cancelled
+(``ZDT_DDL_CANCEL_AUTOVACUUM``), as PostgreSQL would after ``deadlock_timeout``: the statement
+does not queue the application's queries behind it.
 
 Every run leaves a :class:`StatementRecord` (attempts, time lost to attempts that timed out,
 time slept, duration of the successful attempt, which includes any wait for its own lock, the
@@ -30,7 +33,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -40,8 +43,16 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import OperationalError
 
 from zerodowntime import conf
-from zerodowntime.blockers import BlockerWatch, Connection, EndPolicy, describe_all, one_line
+from zerodowntime.blockers import (
+    BlockerWatch,
+    Connection,
+    EndPolicy,
+    autovacuum_on,
+    describe_all,
+    one_line,
+)
 from zerodowntime.retrying import backoff
+from zerodowntime.sql import Statement, parse
 
 logger = logging.getLogger("zerodowntime.ddl")
 
@@ -87,6 +98,7 @@ class RetryPolicy:
     max_delay: float = conf.default("ddl_retry_max_delay")
     jitter: float = DEFAULT_JITTER
     end_blockers: EndPolicy = field(default_factory=EndPolicy)
+    cancel_autovacuum: bool = conf.default("ddl_cancel_autovacuum")
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
@@ -101,6 +113,7 @@ class RetryPolicy:
                 idle_after=values.ddl_end_idle_blockers_after,
                 active=values.ddl_end_active_blockers,
             ),
+            cancel_autovacuum=values.ddl_cancel_autovacuum,
         )
 
     @property
@@ -131,6 +144,7 @@ class StatementRecord:
     started_at: float = field(default_factory=time.time)
     blockers: list[dict[str, Any]] = field(default_factory=list)
     ended_blockers: list[dict[str, Any]] = field(default_factory=list)
+    cancelled_autovacuum: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as plain JSON-ready data."""
@@ -192,13 +206,16 @@ def run(
     policy: RetryPolicy | None = None,
     before_retry: Callable[[], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    relations: Sequence[str] = (),
 ) -> StatementRecord:
     """Run ``action`` (which executes ``sql`` once) under the lock timeout, retrying on timeout.
 
     ``before_retry`` undoes what a timed-out attempt left behind outside a transaction (an
-    INVALID index of a concurrent build). Raise :class:`LockRetriesExhausted`, naming the
-    blockers, when the next attempt would end after ``policy.budget`` seconds; any other error
-    propagates at once.
+    INVALID index of a concurrent build). ``relations`` are the tables ``sql`` locks in a mode
+    autovacuum's lock conflicts with (:func:`autovacuum_conflicts`): an autovacuum on one of
+    them is cancelled before each attempt when the policy says so. Raise
+    :class:`LockRetriesExhausted`, naming the blockers, when the next attempt would end after
+    ``policy.budget`` seconds; any other error propagates at once.
     """
     policy = policy or RetryPolicy.from_settings()
     record = StatementRecord(
@@ -213,11 +230,16 @@ def run(
     try:
         while True:
             record.attempts += 1
-            attempt_started = time.monotonic()
             if watch is None:
                 watch = BlockerWatch(
-                    _connector(connection), _backend_pid(connection), policy.end_blockers
+                    _connector(connection),
+                    _backend_pid(connection),
+                    policy.end_blockers,
+                    cancel_autovacuum=policy.cancel_autovacuum,
                 )
+            if policy.cancel_autovacuum and relations:
+                _clear_autovacuum(connection, relations, watch)
+            attempt_started = time.monotonic()
             try:
                 with watch.attempt(after=timeout * WATCH_AT):
                     _attempt(connection, action, policy.lock_timeout)
@@ -300,7 +322,33 @@ def execute(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
-    return run(connection, action, sql=sql, policy=policy, before_retry=before_retry)
+    composed = connection.ops.compose_sql(sql, params) if params else sql  # type: ignore[attr-defined]
+    return run(
+        connection,
+        action,
+        sql=sql,
+        policy=policy,
+        before_retry=before_retry,
+        relations=autovacuum_conflicts(parse(composed)),
+    )
+
+
+def autovacuum_conflicts(statements: Sequence[Statement]) -> tuple[str, ...]:
+    """Return the relations ``statements`` lock in a mode autovacuum's lock conflicts with."""
+    return tuple(
+        dict.fromkeys(
+            str(rel) for statement in statements for rel in statement.autovacuum_conflicts
+        )
+    )
+
+
+def _clear_autovacuum(
+    connection: BaseDatabaseWrapper, relations: Sequence[str], watch: BlockerWatch
+) -> None:
+    """Cancel the autovacuum runs on ``relations`` from the watch's connection."""
+    with connection.cursor() as cursor:
+        found = autovacuum_on(cursor, relations)
+    watch.cancel_autovacuum(found)
 
 
 def _attempt(connection: BaseDatabaseWrapper, action: Callable[[], object], timeout: str) -> None:
@@ -331,10 +379,11 @@ def _connector(connection: BaseDatabaseWrapper) -> Callable[[], Connection]:
 
 
 def _note_blockers(record: StatementRecord, watch: BlockerWatch) -> None:
-    """Copy the blockers the watch saw (and ended) into the record."""
+    """Copy the blockers the watch saw (and ended or cancelled) into the record."""
     if watch.blockers:
         record.blockers = [blocker.as_dict() for blocker in watch.blockers]
     record.ended_blockers = [blocker.as_dict() for blocker in watch.ended]
+    record.cancelled_autovacuum = [run.as_dict() for run in watch.cancelled]
 
 
 def _publish(record: StatementRecord) -> None:

@@ -6,14 +6,17 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
 from django.db import connection
 
-from tests.zerodowntime.locking import conninfo, execute, holding
+from tests.zerodowntime.locking import conninfo, execute, holding, use_fast_retries
 from zerodowntime import ddl
-from zerodowntime.blockers import Blocker, EndPolicy
+from zerodowntime.blockers import Blocker, EndPolicy, autovacuum_on
+from zerodowntime.sql import parse
+from zerodowntime.waiting import wait_until
 
 QUERY = "SELECT count(*) FROM stall_t"
 
@@ -161,3 +164,99 @@ def test_an_active_blocker_is_ended_only_when_asked(table: str, active: bool) ->
         running.join(timeout=10)
     assert ("extra" in columns(table)) is active
     assert (running.error is not None) is active
+
+
+@pytest.fixture
+def vacuumed(transactional_db: None) -> Iterator[tuple[str, int]]:
+    """A table an autovacuum worker is slowly vacuuming (its name and the worker's pid).
+
+    The table's own settings make any dead row start autovacuum and make it sleep 100 ms after
+    each page; the server's ``autovacuum_naptime`` drops to 1 s until the worker has started.
+    The test's session waits 10 s before its deadlock check, so PostgreSQL does not cancel the
+    autovacuum itself (its default, 1 s, is also longer than the lock timeouts here).
+    """
+    execute(
+        "CREATE TABLE vacuumed_t (id bigserial PRIMARY KEY, name text) WITH ("
+        " autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0,"
+        " autovacuum_vacuum_cost_delay = 100, autovacuum_vacuum_cost_limit = 1)"
+    )
+    execute("INSERT INTO vacuumed_t (name) SELECT 'n' || g FROM generate_series(1, 50000) g")
+    execute("DELETE FROM vacuumed_t WHERE id % 2 = 0")
+    with psycopg.connect(conninfo(), autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET autovacuum_naptime = 1")
+        admin.execute("SELECT pg_reload_conf()")
+        try:
+            with connection.cursor() as cursor:
+                found = wait_until(
+                    lambda: autovacuum_on(cursor, ['"vacuumed_t"']),
+                    timeout=60,
+                    what="autovacuum did not start on vacuumed_t",
+                )
+        finally:
+            admin.execute("ALTER SYSTEM RESET autovacuum_naptime")
+            admin.execute("SELECT pg_reload_conf()")
+    execute("SET deadlock_timeout = '10s'")
+    yield "vacuumed_t", found[0].pid
+    execute("RESET deadlock_timeout")
+    execute("DROP TABLE IF EXISTS vacuumed_t")
+
+
+def test_an_autovacuum_of_the_table_is_cancelled_before_the_statement_would_wait_for_it(
+    vacuumed: tuple[str, int], settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    table, pid = vacuumed
+    use_fast_retries(settings)
+    caplog.set_level(logging.INFO, logger="zerodowntime.ddl")
+    with connection.schema_editor() as editor:
+        editor.execute(f"ALTER TABLE {table} ADD COLUMN extra int")
+    record = editor.ddl_records[-1]
+
+    assert record.outcome == "ok"
+    assert (record.attempts, record.lock_timeouts) == (1, 0)  # it never waited for autovacuum
+    assert [run["pid"] for run in record.cancelled_autovacuum] == [pid]
+    assert "autovacuum: VACUUM" in record.cancelled_autovacuum[0]["query"]
+    assert f"cancelled autovacuum pid {pid} (autovacuum: VACUUM" in caplog.text
+    assert "extra" in columns(table)
+
+
+def test_an_autovacuum_seen_blocking_an_attempt_is_cancelled_during_the_attempt(
+    vacuumed: tuple[str, int],
+) -> None:
+    table, pid = vacuumed
+
+    def alter() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ADD COLUMN extra int")
+
+    # No relations named: the watch half-way through the attempt is what finds the autovacuum.
+    record = ddl.run(connection, alter, sql="ALTER TABLE ...", policy=policy(lock_timeout="1s"))
+
+    assert (record.attempts, record.lock_timeouts) == (1, 0)
+    assert record.blockers[0]["backend_type"] == "autovacuum worker"
+    assert [run["pid"] for run in record.cancelled_autovacuum] == [pid]
+    assert record.run_seconds < 1.0
+    assert "extra" in columns(table)
+
+
+def test_without_cancelling_autovacuum_the_statement_times_out_behind_it(
+    vacuumed: tuple[str, int],
+) -> None:
+    table, pid = vacuumed
+    patient = policy(budget=1.0, cancel_autovacuum=False)
+    with pytest.raises(ddl.LockRetriesExhausted) as caught:
+        ddl.execute(connection, f"ALTER TABLE {table} ADD COLUMN extra int", policy=patient)
+
+    assert f"pid {pid} (no application_name, active" in str(caught.value)
+    assert "autovacuum: VACUUM" in str(caught.value)
+    assert caught.value.record.cancelled_autovacuum == []
+    assert "extra" not in columns(table)
+
+
+def test_autovacuum_holds_up_the_relations_locked_share_update_exclusive_or_more() -> None:
+    script = (
+        "ALTER TABLE shop_order ADD COLUMN note text;"
+        " CREATE INDEX CONCURRENTLY order_note ON shop.shop_item (note);"
+        " INSERT INTO shop_log (id) VALUES (1);"
+        " SELECT * FROM shop_order"
+    )
+    assert ddl.autovacuum_conflicts(parse(script)) == ('"shop_order"', '"shop"."shop_item"')

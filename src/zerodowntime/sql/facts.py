@@ -34,6 +34,11 @@ class Lock(IntEnum):
         return self >= Lock.SHARE
 
     @property
+    def conflicts_with_autovacuum(self) -> bool:
+        """Return True when the mode conflicts with the SHARE UPDATE EXCLUSIVE lock of VACUUM."""
+        return self >= Lock.SHARE_UPDATE_EXCLUSIVE
+
+    @property
     def blocks_reads(self) -> bool:
         """Return True when the mode conflicts with the ACCESS SHARE lock of a SELECT."""
         return self is Lock.ACCESS_EXCLUSIVE
@@ -158,6 +163,11 @@ class Statement:
     def tables(self) -> tuple[Relation, ...]:
         """Return the relations the statement touches, in the order it names them."""
         return tuple(self.locks)
+
+    @property
+    def autovacuum_conflicts(self) -> tuple[Relation, ...]:
+        """Return the relations the statement locks in a mode autovacuum's lock conflicts with."""
+        return tuple(rel for rel, lock in self.locks.items() if lock.conflicts_with_autovacuum)
 
     @property
     def is_setting(self) -> bool:

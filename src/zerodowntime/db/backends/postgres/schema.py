@@ -64,6 +64,7 @@ class RetryingExecuteMixin(PostgresDatabaseSchemaEditor):
             sql=text,
             policy=self.ddl_policy,
             before_retry=drop_left_over_index,
+            relations=ddl.autovacuum_conflicts(statements),
         )
         self.ddl_records.append(record)
 
