@@ -44,6 +44,7 @@ from django.db.utils import OperationalError
 
 from zerodowntime import conf
 from zerodowntime.blockers import (
+    AUTOVACUUM_WORKER,
     BlockerWatch,
     Connection,
     EndPolicy,
@@ -67,8 +68,21 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
 class LockRetriesExhausted(TimeoutError):
     """A DDL statement's lock waits used up its time budget; the message names the blockers."""
 
-    def __init__(self, record: StatementRecord, blockers: str = "no blocking backend seen") -> None:
+    def __init__(
+        self,
+        record: StatementRecord,
+        blockers: str = "no blocking backend seen",
+        *,
+        autovacuum: bool = False,
+    ) -> None:
         self.record = record
+        vacuum = (
+            " An autovacuum was among the blockers: ZDT_DDL_CANCEL_AUTOVACUUM (on by default)"
+            " cancels one unless it prevents wraparound (then wait for it) or the role may not"
+            " (it takes superuser or, from PostgreSQL 18 on, pg_signal_autovacuum_worker)."
+            if autovacuum
+            else ""
+        )
         super().__init__(
             f"Gave up on `{one_line(record.sql)}` after {record.elapsed_seconds:.1f} s"
             f" ({record.attempts} attempts, each waiting at most {record.lock_timeout} for its"
@@ -76,7 +90,7 @@ class LockRetriesExhausted(TimeoutError):
             " blocking transactions (SELECT pg_terminate_backend(pid)) or wait until they are"
             " over, then run the migration again; give it more time with ZDT_DDL_TIME_BUDGET"
             f" (now {record.budget_seconds:g} s); or let it end transactions idle for longer than"
-            " N seconds with ZDT_DDL_END_IDLE_BLOCKERS_AFTER=N."
+            f" N seconds with ZDT_DDL_END_IDLE_BLOCKERS_AFTER=N.{vacuum}"
         )
 
 
@@ -267,7 +281,8 @@ def run(
                         blockers,
                         extra={"ddl": record.as_dict()},
                     )
-                    raise LockRetriesExhausted(record, blockers) from error
+                    autovacuum = any(b.backend_type == AUTOVACUUM_WORKER for b in watch.blockers)
+                    raise LockRetriesExhausted(record, blockers, autovacuum=autovacuum) from error
                 logger.warning(
                     "lock timeout %d after %.3f s (%.1f s of the %g s budget spent), retrying in"
                     " %.2f s: %s; blocked by %s",

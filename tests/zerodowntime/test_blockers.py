@@ -100,6 +100,7 @@ def test_the_time_budget_bounds_the_wait_and_the_failure_names_blocker_and_optio
     assert caught.value.record.attempts >= 4  # time, not a count of tries, ended it
     assert f"pid {pid} (" in message and QUERY in message
     assert "ZDT_DDL_TIME_BUDGET" in message and "ZDT_DDL_END_IDLE_BLOCKERS_AFTER" in message
+    assert "ZDT_DDL_CANCEL_AUTOVACUUM" not in message  # no autovacuum among the blockers
     assert "\n" not in message
     assert "extra" not in columns(table)
 
@@ -248,6 +249,7 @@ def test_without_cancelling_autovacuum_the_statement_times_out_behind_it(
 
     assert f"pid {pid} (no application_name, active" in str(caught.value)
     assert "autovacuum: VACUUM" in str(caught.value)
+    assert "ZDT_DDL_CANCEL_AUTOVACUUM" in str(caught.value)
     assert caught.value.record.cancelled_autovacuum == []
     assert "extra" not in columns(table)
 
