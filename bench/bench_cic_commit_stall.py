@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_cic_commit_stall.py                 # normal, low, idle
     .venv/bin/python bench/bench_cic_commit_stall.py --modes low,shares=36,shares=10,idle
+    .venv/bin/python bench/bench_cic_commit_stall.py --modes low --wal-compression off,pglz
 
 Both cores are kept busy by two busy loops, each a session of its own (as app servers are).
 A committer inserts one row and commits every 10 ms on a table of its own while the index is
@@ -9,7 +10,9 @@ built over ``--rows`` rows, its backend at normal priority (``normal``), in the 
 CPU cgroup at the weight of niceness 10 (``low``) or in an idle one (``idle``,
 :mod:`zerodowntime.rehearsal.cpu_groups`); ``shares=N`` puts it in a cgroup v1 group of
 ``cpu.shares`` N (110 is the weight of niceness 10, a session's is 1024). A descheduled build
-holding a WAL insertion lock holds every commit behind it: the slowest commits show it. Needs
+holding a WAL insertion lock holds every commit behind it: the slowest commits show it.
+``--wal-compression`` sets the build session's ``wal_compression`` (superuser): the build writes
+every new index page to the WAL whole, and each commit flushes the WAL written before it. Needs
 root (the cgroups); starts a durable embedded PostgreSQL unless DATABASE_URL is set.
 """
 
@@ -70,21 +73,24 @@ def commit_every_10ms(url: str, stop: threading.Event, out: list[tuple[float, fl
             time.sleep(0.01)
 
 
-def build_index(url: str, group: CpuGroup | None) -> tuple[float, float]:
-    """Build the index concurrently, its backend in ``group``; return (start, seconds)."""
+def build_index(url: str, group: CpuGroup | None, compression: str) -> tuple[float, float, int]:
+    """Build the index concurrently, its backend in ``group``: (start, seconds, WAL bytes)."""
     with psycopg.connect(url, autocommit=True) as conn:
         backend = conn.info.backend_pid
+        conn.execute("SELECT set_config('wal_compression', %s, false)", [compression])
         if group is not None:
             group.admit(backend)
+        wal = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
         began = time.monotonic()
         conn.execute("CREATE INDEX CONCURRENTLY bench_cic_i ON bench_cic_t (name, slug)")
         seconds = time.monotonic() - began
+        written = conn.execute("SELECT pg_current_wal_insert_lsn() - %s::pg_lsn", wal).fetchone()
         if group is not None:
             group.release(backend)
-    return began, seconds
+    return began, seconds, int(written[0]) if written else 0
 
 
-def trial(url: str, rows: int, mode: str) -> str:
+def trial(url: str, rows: int, mode: str, compression: str = "off") -> str:
     """Run one build under busy cores; return its line of results."""
     prepare(url, rows)
     group = None
@@ -104,7 +110,7 @@ def trial(url: str, rows: int, mode: str) -> str:
     committer.start()
     try:
         time.sleep(1)
-        began, seconds = build_index(url, group)
+        began, seconds, wal = build_index(url, group, compression)
         time.sleep(1)
     finally:
         stop.set()
@@ -118,8 +124,9 @@ def trial(url: str, rows: int, mode: str) -> str:
     p99 = during[int(0.99 * (len(during) - 1))] if during else 0.0
     worst = during[-1] if during else 0.0
     return (
-        f"{mode:>9}: index built in {seconds:5.1f} s; {len(during)} commits during it,"
-        f" p99 {p99 * 1000:.0f} ms, slowest {worst * 1000:.0f} ms"
+        f"{mode:>9}, wal_compression {compression}: index built in {seconds:5.1f} s, WAL"
+        f" {wal / 1e6:.0f} MB; {len(during)} commits during it, p99 {p99 * 1000:.0f} ms,"
+        f" slowest {worst * 1000:.0f} ms"
     )
 
 
@@ -128,11 +135,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--modes", default="normal,low,idle")
+    parser.add_argument(
+        "--wal-compression", default="off", help="values of the build's wal_compression, each run"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="runs of every combination")
     args = parser.parse_args()
     print(machine())
     with database() as url:
-        for mode in args.modes.split(","):
-            print(trial(url, args.rows, mode), flush=True)
+        for _ in range(args.rounds):
+            for mode in args.modes.split(","):
+                for compression in args.wal_compression.split(","):
+                    print(trial(url, args.rows, mode, compression), flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_cic_t, bench_cic_commits")
 
