@@ -12,7 +12,9 @@ CPU cgroup at the weight of niceness 10 (``low``) or in an idle one (``idle``,
 ``cpu.shares`` N (110 is the weight of niceness 10, a session's is 1024). A descheduled build
 holding a WAL insertion lock holds every commit behind it: the slowest commits show it.
 ``--wal-compression`` sets the build session's ``wal_compression`` (superuser): the build writes
-every new index page to the WAL whole, and each commit flushes the WAL written before it. Needs
+every new index page to the WAL whole, and each commit flushes the WAL written before it. Each
+line also says when the build had written a tenth, half and nine tenths of its WAL (sampled
+every 20 ms), as seconds before its end. Needs
 root (the cgroups); starts a durable embedded PostgreSQL unless DATABASE_URL is set.
 """
 
@@ -62,6 +64,29 @@ def prepare(url: str, rows: int) -> None:
     os.sync()
 
 
+def sample_wal(url: str, stop: threading.Event, out: list[tuple[float, int]]) -> None:
+    """Note (time, WAL insert position in bytes) every 20 ms until ``stop``."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.is_set():
+            row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'").fetchone()
+            out.append((time.monotonic(), int(row[0]) if row else 0))
+            time.sleep(0.02)
+
+
+def wal_shares(samples: list[tuple[float, int]], began: float, ended: float) -> str:
+    """Return when 10 %, 50 % and 90 % of the WAL of [began, ended] was written, before its end."""
+    before = [wal for at, wal in samples if at <= began]
+    during = [(at, wal) for at, wal in samples if began < at <= ended + 0.05]
+    if not before or not during:
+        return "WAL not sampled"
+    total = during[-1][1] - before[-1]
+    marks = []
+    for share in (0.1, 0.5, 0.9):
+        at = next(at for at, wal in during if wal - before[-1] >= share * total)
+        marks.append(f"{share:.0%} {ended - at:.2f} s")
+    return "WAL written by (before the end): " + ", ".join(marks)
+
+
 def commit_every_10ms(url: str, stop: threading.Event, out: list[tuple[float, float]]) -> None:
     """Insert and commit a row every 10 ms until ``stop``; note (start, seconds) of each."""
     with psycopg.connect(url) as conn:
@@ -108,13 +133,17 @@ def trial(url: str, rows: int, mode: str, compression: str = "off") -> str:
     stop = threading.Event()
     committer = threading.Thread(target=commit_every_10ms, args=(url, stop, commits))
     committer.start()
+    wal: list[tuple[float, int]] = []
+    sampler = threading.Thread(target=sample_wal, args=(url, stop, wal))
+    sampler.start()
     try:
         time.sleep(1)
-        began, seconds, wal = build_index(url, group, compression)
+        began, seconds, written = build_index(url, group, compression)
         time.sleep(1)
     finally:
         stop.set()
         committer.join()
+        sampler.join()
         for loop in loops:
             loop.kill()
             loop.wait()
@@ -125,8 +154,8 @@ def trial(url: str, rows: int, mode: str, compression: str = "off") -> str:
     worst = during[-1] if during else 0.0
     return (
         f"{mode:>9}, wal_compression {compression}: index built in {seconds:5.1f} s, WAL"
-        f" {wal / 1e6:.0f} MB; {len(during)} commits during it, p99 {p99 * 1000:.0f} ms,"
-        f" slowest {worst * 1000:.0f} ms"
+        f" {written / 1e6:.0f} MB; {len(during)} commits during it, p99 {p99 * 1000:.0f} ms,"
+        f" slowest {worst * 1000:.0f} ms; {wal_shares(wal, began, began + seconds)}"
     )
 
 
