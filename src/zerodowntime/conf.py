@@ -133,6 +133,16 @@ class ToolkitSettings:
     ddl_record_file: str | None = _setting(
         None, "file to which each DDL statement's record is appended as a JSON line", env=True
     )
+    wal_compression: str = _setting(
+        "pglz",
+        "`wal_compression` of the sessions doing the upgrade's bulk work (a migration's, with"
+        " its index builds, and a backfill's): the whole pages they write to the WAL are"
+        " compressed, so the application's commits have less WAL to flush behind them; `off`"
+        " leaves the server's setting; needs superuser or `GRANT SET ON PARAMETER"
+        " wal_compression`, without which the server's setting stays",
+        env=True,
+        example="lz4",
+    )
     ddl_maintenance_workers: int = _setting(
         0, "`max_parallel_maintenance_workers` of a migration (index builds keep to one core)"
     )

@@ -25,6 +25,7 @@ from zerodowntime.background.models import BackgroundMigration
 from zerodowntime.background.records import ensure_record
 from zerodowntime.background.registry import get_backfill
 from zerodowntime.background.tuning import next_batch_size
+from zerodowntime.db.wal import compressed_wal
 from zerodowntime.ddl import LOCK_NOT_AVAILABLE, session_setting
 from zerodowntime.retrying import backoff, retry
 
@@ -65,6 +66,7 @@ def run_backfill(
     with (
         backfill_lock(connection, name, wait=wait_for_lock),
         session_setting(connection, "max_parallel_workers_per_gather", "0"),
+        compressed_wal(connection),
     ):
         runner = BatchRunner(backfill, ensure_record(name, using=using), using=using)
         return runner.run(time_budget=time_budget, progress=progress)

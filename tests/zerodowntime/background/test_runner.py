@@ -249,3 +249,21 @@ def test_a_backfill_runs_without_parallel_workers(items: ItemsTable) -> None:
 
     assert during and set(during) == {"0"}, during
     assert parallel_workers_per_gather() == before != "0"
+
+
+def wal_compression() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW wal_compression")
+        return str(cursor.fetchone()[0])
+
+
+def test_a_backfill_compresses_the_wal_of_its_batches(items: ItemsTable) -> None:
+    items.create(list(range(1, 501)))
+    before = wal_compression()
+    during: list[str] = []
+
+    run_backfill("test_counter", progress=lambda record: during.append(wal_compression()))
+
+    assert before == "off"
+    assert during and set(during) == {"pglz"}, during
+    assert wal_compression() == before

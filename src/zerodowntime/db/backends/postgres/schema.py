@@ -22,6 +22,7 @@ from django_zero_downtime_migrations.backends.postgres.schema import DatabaseSch
 
 from zerodowntime import conf, ddl
 from zerodowntime.db.indexes import drop_invalid_index
+from zerodowntime.db.wal import compressed_wal
 from zerodowntime.sql import Kind, Statement, parse
 
 
@@ -86,7 +87,8 @@ class DatabaseSchemaEditor(DatabaseSchemaEditorMixin, RetryingExecuteMixin):
             self.collected_sql.append(f"SET lock_timeout TO '{self.ddl_policy.lock_timeout}';")
 
     def __enter__(self) -> DatabaseSchemaEditor:
-        """Keep index builds to one core so the application's queries keep the others."""
+        """Keep index builds to one core so the application's queries keep the others, and
+        compress the WAL they write (:mod:`zerodowntime.db.wal`)."""
         editor = super().__enter__()
         if not self.collect_sql:
             workers = str(conf.get().ddl_maintenance_workers)
@@ -97,14 +99,20 @@ class DatabaseSchemaEditor(DatabaseSchemaEditorMixin, RetryingExecuteMixin):
                     [workers],
                 )
                 self._previous_maintenance_workers = cursor.fetchone()[0]
+            self._wal = compressed_wal(self.connection)
+            self._wal.__enter__()
         return editor
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        """Restore the session's parallel maintenance workers."""
+        """Restore the session's parallel maintenance workers and WAL compression."""
         previous = getattr(self, "_previous_maintenance_workers", None)
+        wal = getattr(self, "_wal", None)
         try:
             super().__exit__(exc_type, exc_value, traceback)
         finally:
+            if wal is not None and self.connection.connection is not None:
+                with contextlib.suppress(DatabaseError):
+                    wal.__exit__(None, None, None)
             if previous is not None and self.connection.connection is not None:
                 with contextlib.suppress(DatabaseError), self.connection.cursor() as cursor:
                     cursor.execute(
