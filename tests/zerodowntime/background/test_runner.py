@@ -232,38 +232,26 @@ def test_a_backfill_pauses_after_each_batch_for_the_nice_ratio_times_its_duratio
     assert all(gap >= least for gap, least in gaps), gaps
 
 
-def parallel_workers_per_gather() -> str:
+def setting(name: str) -> str:
+    """Return the current value of server setting ``name`` in Django's session."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        cursor.execute("SELECT current_setting(%s)", [name])
         return str(cursor.fetchone()[0])
 
 
-def test_a_backfill_runs_without_parallel_workers(items: ItemsTable) -> None:
+@pytest.mark.parametrize(
+    ("name", "before", "during"),
+    [("max_parallel_workers_per_gather", "2", "0"), ("wal_compression", "off", "pglz")],
+    ids=["without parallel workers", "with its WAL compressed"],
+)
+def test_a_backfill_runs_its_batches_with_its_session_settings_then_restores_them(
+    items: ItemsTable, name: str, before: str, during: str
+) -> None:
     items.create(list(range(1, 501)))
-    before = parallel_workers_per_gather()
-    during: list[str] = []
+    assert setting(name) == before
+    seen: list[str] = []
 
-    run_backfill(
-        "test_counter", progress=lambda record: during.append(parallel_workers_per_gather())
-    )
+    run_backfill("test_counter", progress=lambda record: seen.append(setting(name)))
 
-    assert during and set(during) == {"0"}, during
-    assert parallel_workers_per_gather() == before != "0"
-
-
-def wal_compression() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW wal_compression")
-        return str(cursor.fetchone()[0])
-
-
-def test_a_backfill_compresses_the_wal_of_its_batches(items: ItemsTable) -> None:
-    items.create(list(range(1, 501)))
-    before = wal_compression()
-    during: list[str] = []
-
-    run_backfill("test_counter", progress=lambda record: during.append(wal_compression()))
-
-    assert before == "off"
-    assert during and set(during) == {"pglz"}, during
-    assert wal_compression() == before
+    assert seen and set(seen) == {during}, seen
+    assert setting(name) == before
