@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections.abc import Sequence
@@ -26,8 +27,12 @@ def percentile(values: Sequence[float], share: float) -> float:
 def _nearest_rank(ordered: Sequence[float], share: float) -> float:
     if not ordered:
         return 0.0
-    rank = max(1, math.ceil(share / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return ordered[_rank(len(ordered), share) - 1]
+
+
+def _rank(count: int, share: float) -> int:
+    """Return the 1-based nearest rank of percentile ``share`` among ``count`` values."""
+    return max(1, math.ceil(share / 100 * count))
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,16 @@ class PhaseStats:
     max: float
     longest_lock_wait: float
     lock_query: str
+    # Every latency of the phase, in order (not in the report's table: the requests are there).
+    latencies: tuple[float, ...] = field(default=(), repr=False, compare=False)
+
+    def above(self, seconds: float) -> int:
+        """Return how many of the phase's requests took longer than ``seconds``."""
+        return len(self.latencies) - bisect.bisect_right(self.latencies, seconds)
+
+    def allowed_above_p99(self) -> int:
+        """Return how many requests may be slower than a limit the p99 still meets."""
+        return self.requests - _rank(self.requests, 99) if self.requests else 0
 
     def as_dict(self) -> dict[str, object]:
         """Return the numbers as a JSON-ready dict (latencies in milliseconds)."""
@@ -93,6 +108,7 @@ class PhaseTally:
             max=ordered[-1] if ordered else 0.0,
             longest_lock_wait=longest.longest_wait if longest else 0.0,
             lock_query=longest.query if longest else "",
+            latencies=tuple(ordered),
         )
 
 

@@ -109,8 +109,16 @@ def _p99_results(stats: Sequence[PhaseStats], ratio: float) -> list[TargetResult
             results.append(TargetResult(name, target, "no requests", True))
             continue
         measured = row.p99 / baseline.p99
+        limit = ratio * baseline.p99
+        slower = f"{row.above(limit)} of {row.requests} requests over {_ms(limit)}"
+        allowed = f"{row.allowed_above_p99()} allowed"
         results.append(
-            TargetResult(name, target, f"{measured:.1f}× ({_ms(row.p99)})", measured <= ratio)
+            TargetResult(
+                name,
+                target,
+                f"{measured:.1f}× ({_ms(row.p99)}; {slower}, {allowed})",
+                measured <= ratio,
+            )
         )
     return results
 

@@ -97,8 +97,10 @@ def test_json_holds_the_targets_and_each_measurement(tmp_path: Path) -> None:
     }  # fmt: skip
     measured = {r["name"]: (r["measured"], r["met"]) for r in verdict["results"]}
     assert measured["max latency"] == ("700 ms", False)
-    assert measured["p99 of migrate 0.1.1"] == ("35.0× (700 ms)", False)
-    assert measured["p99 of background 0.1.1"] == ("1.0× (20 ms)", True)
+    p99_of_migrate = "35.0× (700 ms; 6 of 30 requests over 40 ms, 0 allowed)"
+    assert measured["p99 of migrate 0.1.1"] == (p99_of_migrate, False)
+    p99_of_background = "1.0× (20 ms; 0 of 30 requests over 40 ms, 0 allowed)"
+    assert measured["p99 of background 0.1.1"] == (p99_of_background, True)
     assert measured["failed requests"] == ("0 of 250", True)
 
 

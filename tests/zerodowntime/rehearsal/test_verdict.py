@@ -1,4 +1,4 @@
-"""The verdict: the warm-up's failures count, its latencies are not judged."""
+"""The verdict: the warm-up counts only for failures; a missed p99 says by how many requests."""
 
 from __future__ import annotations
 
@@ -38,3 +38,22 @@ def test_a_slow_baseline_request_is_judged() -> None:
     records = _baseline() + [_request("baseline 1", 14.5, 0.9)]
     verdict = judge(phase_stats(PHASES, records, []), [], Targets())
     assert verdict.headline == "FAILED: max latency"
+
+
+def _migration(latencies: list[float]) -> list[RequestRecord]:
+    return [_request("migrate 2", 15 + t / 100, latency) for t, latency in enumerate(latencies)]
+
+
+def test_a_missed_p99_says_how_many_requests_were_too_slow_and_how_many_may_be() -> None:
+    phases = [*PHASES, PhaseRecord("migrate 2", "migrate", "2", 15, 17)]
+    # 200 requests: the p99 (nearest rank 198) stays within 2 × 20 ms while at most 2 are slower.
+    within = _migration([0.01] * 198 + [0.3] * 2)
+    over = _migration([0.01] * 197 + [0.3] * 3)
+    results = {}
+    for name, records in (("within", within), ("over", over)):
+        verdict = judge(phase_stats(phases, _baseline() + records, []), [], Targets())
+        results[name] = next(r for r in verdict.results if r.name == "p99 of migrate 2")
+    assert results["within"].met
+    assert results["within"].measured == "0.5× (10 ms; 2 of 200 requests over 40 ms, 2 allowed)"
+    assert not results["over"].met
+    assert results["over"].measured == "15.0× (300 ms; 3 of 200 requests over 40 ms, 2 allowed)"
