@@ -21,31 +21,20 @@ root (the cgroups); starts a durable embedded PostgreSQL unless DATABASE_URL is 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
-from benchlib import embedded_services, machine
+from benchlib import commit_every_10ms, durable_database, machine
 
 from zerodowntime.rehearsal.cpu_groups import CpuGroup, CpuShare
 
 BUSY = "while True: pass"
+COMMIT_INSERT = "INSERT INTO bench_cic_commits (v) VALUES ('x')"
 SHARES = {"low": CpuShare.LOW, "idle": CpuShare.IDLE}
-
-
-@contextlib.contextmanager
-def database() -> Iterator[str]:
-    """Yield the URL of the server to use: DATABASE_URL, or a durable embedded one."""
-    if os.environ.get("DATABASE_URL"):
-        yield os.environ["DATABASE_URL"]
-        return
-    with embedded_services(durable=True) as env:
-        yield env["DATABASE_URL"]
 
 
 def prepare(url: str, rows: int) -> None:
@@ -87,17 +76,6 @@ def wal_shares(samples: list[tuple[float, int]], began: float, ended: float) -> 
     return "WAL written by (before the end): " + ", ".join(marks)
 
 
-def commit_every_10ms(url: str, stop: threading.Event, out: list[tuple[float, float]]) -> None:
-    """Insert and commit a row every 10 ms until ``stop``; note (start, seconds) of each."""
-    with psycopg.connect(url) as conn:
-        while not stop.is_set():
-            began = time.monotonic()
-            conn.execute("INSERT INTO bench_cic_commits (v) VALUES ('x')")
-            conn.commit()
-            out.append((began, time.monotonic() - began))
-            time.sleep(0.01)
-
-
 def build_index(url: str, group: CpuGroup | None, compression: str) -> tuple[float, float, int]:
     """Build the index concurrently, its backend in ``group``: (start, seconds, WAL bytes)."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -131,7 +109,7 @@ def trial(url: str, rows: int, mode: str, compression: str = "off") -> str:
     ]
     commits: list[tuple[float, float]] = []
     stop = threading.Event()
-    committer = threading.Thread(target=commit_every_10ms, args=(url, stop, commits))
+    committer = threading.Thread(target=commit_every_10ms, args=(url, COMMIT_INSERT, stop, commits))
     committer.start()
     wal: list[tuple[float, int]] = []
     sampler = threading.Thread(target=sample_wal, args=(url, stop, wal))
@@ -170,7 +148,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="runs of every combination")
     args = parser.parse_args()
     print(machine())
-    with database() as url:
+    with durable_database() as url:
         for _ in range(args.rounds):
             for mode in args.modes.split(","):
                 for compression in args.wal_compression.split(","):

@@ -7,6 +7,8 @@ import platform
 import secrets
 import shutil
 import tempfile
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +37,31 @@ def embedded_services(*, durable: bool = False) -> Iterator[dict[str, str]]:
     finally:
         services.down(directory)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def durable_database() -> Iterator[str]:
+    """Yield the URL of the server to use: DATABASE_URL, or a durable embedded one."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    with embedded_services(durable=True) as env:
+        yield env["DATABASE_URL"]
+
+
+def commit_every_10ms(
+    url: str, insert: str, stop: threading.Event, out: list[tuple[float, float]]
+) -> None:
+    """Run ``insert`` and commit every 10 ms until ``stop``; note (start, seconds) of each."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        while not stop.is_set():
+            began = time.monotonic()
+            conn.execute(insert)
+            conn.commit()
+            out.append((began, time.monotonic() - began))
+            time.sleep(0.01)
 
 
 def machine() -> str:
