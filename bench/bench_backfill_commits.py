@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/bench_backfill_commits.py
     .venv/bin/python bench/bench_backfill_commits.py --paces none,ratio=1,ratio=3 --rounds 2
+    .venv/bin/python bench/bench_backfill_commits.py --paces ratio=1 --target-seconds 0.2,0.05
 
 A committer inserts one row and commits every 10 ms (into a table of its own, or with
 ``--same-table`` into the backfilled table, whose last pages the backfill's new row versions
 fill too) while a backfill sets a column of ``--rows`` rows in keyset batches, each in its own
-transaction, as the toolkit's runner does: the batch size adapts to take 0.2 s, and the session
+transaction, as the toolkit's runner does: the batch size adapts to take 0.2 s
+(``--target-seconds``, ``ZDT_BACKGROUND_TARGET_SECONDS``), and the session
 compresses its WAL (``wal_compression`` pglz). Paces: ``none`` (no backfill: the committer
 alone), ``ratio=N`` (pause N times each batch's duration after it, ``ZDT_BACKGROUND_NICE_RATIO``).
 Nothing else runs: no app server, no CPU load, so the line shows what the backfill's database
@@ -25,7 +27,6 @@ from benchlib import commit_every_10ms, durable_database, machine
 
 from zerodowntime.background.tuning import next_batch_size
 
-TARGET_SECONDS = 0.2
 COMMITTER_INSERT = {
     False: "INSERT INTO bench_bf_commits (v) VALUES ('x')",
     True: "INSERT INTO bench_bf_t (name, created) VALUES (md5(random()::text), now())",
@@ -58,9 +59,13 @@ def wal_position(conn: psycopg.Connection[tuple[object, ...]]) -> int:
 
 
 def backfill(
-    url: str, rows: int, ratio: float, stop: threading.Event, out: dict[str, float]
+    url: str, rows: int, pace: tuple[float, float], stop: threading.Event, out: dict[str, float]
 ) -> None:
-    """Set ``created_at`` batch by batch until done or ``stop``; note rows, seconds, WAL bytes."""
+    """Set ``created_at`` batch by batch until done or ``stop``; note rows, seconds, WAL bytes.
+
+    ``pace`` is (nice ratio, seconds a batch aims at).
+    """
+    ratio, target = pace
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET wal_compression = pglz")
         cursor, size, done = 0, 1000, 0
@@ -74,14 +79,14 @@ def backfill(
             seconds = time.monotonic() - started
             cursor, done = cursor + size, done + size
             size = next_batch_size(
-                size, seconds, target_seconds=TARGET_SECONDS, minimum=100, maximum=50_000
+                size, seconds, target_seconds=target, minimum=100, maximum=50_000
             )
             time.sleep(ratio * seconds)
         out.update(rows=done, seconds=time.monotonic() - began, wal=wal_position(conn) - wal)
 
 
-def trial(url: str, rows: int, pace: str, seconds: float, same_table: bool) -> str:
-    """Commit for ``seconds`` beside a backfill paced by ``pace``; return its line."""
+def trial(url: str, rows: int, pace: str, target: float, seconds: float, same_table: bool) -> str:
+    """Commit for ``seconds`` beside a backfill paced by ``pace``, batches of ``target`` s."""
     prepare(url, rows)
     stop = threading.Event()
     commits: list[tuple[float, float]] = []
@@ -94,7 +99,7 @@ def trial(url: str, rows: int, pace: str, seconds: float, same_table: bool) -> s
     worker = None
     if pace != "none":
         ratio = float(pace.removeprefix("ratio="))
-        worker = threading.Thread(target=backfill, args=(url, rows, ratio, stop, done))
+        worker = threading.Thread(target=backfill, args=(url, rows, (ratio, target), stop, done))
         worker.start()
     time.sleep(seconds)
     stop.set()
@@ -104,8 +109,8 @@ def trial(url: str, rows: int, pace: str, seconds: float, same_table: bool) -> s
     during = sorted(s for at, s in commits if at >= began)
     rank = {share: during[round(share * (len(during) - 1))] * 1000 for share in (0.5, 0.99)}
     line = (
-        f"{pace:>8}: {len(during)} commits, p50 {rank[0.5]:.1f} ms, p99 {rank[0.99]:.1f} ms,"
-        f" slowest {during[-1] * 1000:.0f} ms"
+        f"{pace:>8}, batches of {target:g} s: {len(during)} commits, p50 {rank[0.5]:.1f} ms,"
+        f" p99 {rank[0.99]:.1f} ms, slowest {during[-1] * 1000:.0f} ms"
     )
     if done:
         rate = done["wal"] / done["seconds"] / 1e6
@@ -123,6 +128,9 @@ def main() -> None:
     parser.add_argument("--paces", default="none,ratio=1,ratio=3")
     parser.add_argument("--seconds", type=float, default=25.0, help="commits per trial, seconds")
     parser.add_argument(
+        "--target-seconds", default="0.2", help="seconds a batch aims at, each run (0.2,0.05)"
+    )
+    parser.add_argument(
         "--same-table", action="store_true", help="commit into the backfilled table"
     )
     parser.add_argument("--rounds", type=int, default=1, help="runs of every pace")
@@ -131,7 +139,9 @@ def main() -> None:
     with durable_database() as url:
         for _ in range(args.rounds):
             for pace in args.paces.split(","):
-                print(trial(url, args.rows, pace, args.seconds, args.same_table), flush=True)
+                for target in args.target_seconds.split(","):
+                    line = trial(url, args.rows, pace, float(target), args.seconds, args.same_table)
+                    print(line, flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_bf_t, bench_bf_commits")
 
