@@ -57,3 +57,13 @@ def test_a_missed_p99_says_how_many_requests_were_too_slow_and_how_many_may_be()
     assert results["within"].measured == "0.5× (10 ms; 2 of 200 requests over 40 ms, 2 allowed)"
     assert not results["over"].met
     assert results["over"].measured == "15.0× (300 ms; 3 of 200 requests over 40 ms, 2 allowed)"
+
+
+def test_a_p99_just_over_its_limit_is_not_shown_as_on_it() -> None:
+    phases = [*PHASES, PhaseRecord("migrate 2", "migrate", "2", 15, 17)]
+    # The baseline's p99 is 20 ms: a p99 of 40.8 ms is 2.04×, over the 2× limit.
+    records = _migration([0.01] * 197 + [0.0408] * 3)
+    verdict = judge(phase_stats(phases, _baseline() + records, []), [], Targets())
+    result = next(r for r in verdict.results if r.name == "p99 of migrate 2")
+    assert not result.met
+    assert result.measured.startswith("2.04× (41 ms; 3 of 200 requests over 40 ms")
