@@ -20,23 +20,26 @@ def embedded_services(*, durable: bool = False) -> Iterator[dict[str, str]]:
     """Yield DATABASE_URL, REDIS_URL and ZDT_STATE_DIR of throw-away embedded servers.
 
     The servers are non-durable (``fsync = off``, like the test suite) unless ``durable``, and
-    are stopped, and their folder removed, when the block ends.
+    are stopped, and their folder removed, when the block ends: on SIGTERM too, which would
+    otherwise end the bench at once and leave them running.
     """
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from zerodowntime import services
+    from zerodowntime.cli.foreground import sigterm_as_interrupt
 
     directory = Path(tempfile.mkdtemp(prefix="zdt-bench-"))
-    try:
-        urls = services.up(directory, durable=durable)
-        yield {
-            "DATABASE_URL": urls.database_url,
-            "REDIS_URL": urls.redis_url,
-            "ZDT_STATE_DIR": str(directory),
-            "SECRET_KEY": secrets.token_urlsafe(50),  # app servers refuse the public one
-        }
-    finally:
-        services.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+    with sigterm_as_interrupt():
+        try:
+            urls = services.up(directory, durable=durable)
+            yield {
+                "DATABASE_URL": urls.database_url,
+                "REDIS_URL": urls.redis_url,
+                "ZDT_STATE_DIR": str(directory),
+                "SECRET_KEY": secrets.token_urlsafe(50),  # app servers refuse the public one
+            }
+        finally:
+            services.down(directory)
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @contextmanager
