@@ -23,7 +23,7 @@ import threading
 import time
 
 import psycopg
-from benchlib import commit_every_10ms, durable_database, machine
+from benchlib import commit_every_10ms, durable_database, machine, wal_position
 
 from zerodowntime.background.tuning import next_batch_size
 
@@ -50,12 +50,6 @@ def prepare(url: str, rows: int) -> None:
         conn.execute("CREATE TABLE bench_bf_commits (id bigserial PRIMARY KEY, v text)")
         conn.execute("VACUUM ANALYZE bench_bf_t")
         conn.execute("CHECKPOINT")
-
-
-def wal_position(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-    """Return the WAL insert position in bytes."""
-    row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'").fetchone()
-    return int(str(row[0])) if row else 0
 
 
 def backfill(

@@ -28,7 +28,7 @@ import threading
 import time
 
 import psycopg
-from benchlib import commit_every_10ms, durable_database, machine
+from benchlib import commit_every_10ms, durable_database, machine, wal_position
 
 from zerodowntime.rehearsal.cpu_groups import CpuGroup, CpuShare
 
@@ -57,8 +57,7 @@ def sample_wal(url: str, stop: threading.Event, out: list[tuple[float, int]]) ->
     """Note (time, WAL insert position in bytes) every 20 ms until ``stop``."""
     with psycopg.connect(url, autocommit=True) as conn:
         while not stop.is_set():
-            row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'").fetchone()
-            out.append((time.monotonic(), int(row[0]) if row else 0))
+            out.append((time.monotonic(), wal_position(conn)))
             time.sleep(0.02)
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
 
 @contextmanager
 def embedded_services(*, durable: bool = False) -> Iterator[dict[str, str]]:
@@ -56,8 +58,6 @@ def commit_every_10ms(
     url: str, insert: str, stop: threading.Event, out: list[tuple[float, float]]
 ) -> None:
     """Run ``insert`` and commit every 10 ms until ``stop``; note (start, seconds) of each."""
-    import psycopg
-
     with psycopg.connect(url) as conn:
         while not stop.is_set():
             began = time.monotonic()
@@ -65,6 +65,12 @@ def commit_every_10ms(
             conn.commit()
             out.append((began, time.monotonic() - began))
             time.sleep(0.01)
+
+
+def wal_position(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """Return the server's WAL insert position, in bytes."""
+    row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'").fetchone()
+    return int(str(row[0])) if row else 0
 
 
 def machine() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zerodowntime.rehearsal.records import PhaseRecord, RequestRecord
 from zerodowntime.rehearsal.summary import phase_stats
-from zerodowntime.rehearsal.verdict import Outcome, Targets, judge
+from zerodowntime.rehearsal.verdict import Outcome, TargetResult, Targets, judge
 
 PHASES = [
     PhaseRecord("warm-up 1", "warm-up", "1", 0, 5),
@@ -40,30 +40,26 @@ def test_a_slow_baseline_request_is_judged() -> None:
     assert verdict.headline == "FAILED: max latency"
 
 
-def _migration(latencies: list[float]) -> list[RequestRecord]:
-    return [_request("migrate 2", 15 + t / 100, latency) for t, latency in enumerate(latencies)]
+def _p99_of_migration(latencies: list[float]) -> TargetResult:
+    """Judge a migration phase of ``latencies`` after the baseline; return its p99 result."""
+    phases = [*PHASES, PhaseRecord("migrate 2", "migrate", "2", 15, 17)]
+    records = [_request("migrate 2", 15 + t / 100, s) for t, s in enumerate(latencies)]
+    verdict = judge(phase_stats(phases, _baseline() + records, []), [], Targets())
+    return next(r for r in verdict.results if r.name == "p99 of migrate 2")
 
 
 def test_a_missed_p99_says_how_many_requests_were_too_slow_and_how_many_may_be() -> None:
-    phases = [*PHASES, PhaseRecord("migrate 2", "migrate", "2", 15, 17)]
     # 200 requests: the p99 (nearest rank 198) stays within 2 × 20 ms while at most 2 are slower.
-    within = _migration([0.01] * 198 + [0.3] * 2)
-    over = _migration([0.01] * 197 + [0.3] * 3)
-    results = {}
-    for name, records in (("within", within), ("over", over)):
-        verdict = judge(phase_stats(phases, _baseline() + records, []), [], Targets())
-        results[name] = next(r for r in verdict.results if r.name == "p99 of migrate 2")
-    assert results["within"].met
-    assert results["within"].measured == "0.5× (10 ms; 2 of 200 requests over 40 ms, 2 allowed)"
-    assert not results["over"].met
-    assert results["over"].measured == "15.0× (300 ms; 3 of 200 requests over 40 ms, 2 allowed)"
+    within = _p99_of_migration([0.01] * 198 + [0.3] * 2)
+    over = _p99_of_migration([0.01] * 197 + [0.3] * 3)
+    assert within.met
+    assert within.measured == "0.5× (10 ms; 2 of 200 requests over 40 ms, 2 allowed)"
+    assert not over.met
+    assert over.measured == "15.0× (300 ms; 3 of 200 requests over 40 ms, 2 allowed)"
 
 
 def test_a_p99_just_over_its_limit_is_not_shown_as_on_it() -> None:
-    phases = [*PHASES, PhaseRecord("migrate 2", "migrate", "2", 15, 17)]
     # The baseline's p99 is 20 ms: a p99 of 40.8 ms is 2.04×, over the 2× limit.
-    records = _migration([0.01] * 197 + [0.0408] * 3)
-    verdict = judge(phase_stats(phases, _baseline() + records, []), [], Targets())
-    result = next(r for r in verdict.results if r.name == "p99 of migrate 2")
+    result = _p99_of_migration([0.01] * 197 + [0.0408] * 3)
     assert not result.met
     assert result.measured.startswith("2.04× (41 ms; 3 of 200 requests over 40 ms")
