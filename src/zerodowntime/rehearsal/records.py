@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zerodowntime.rehearsal.cpu_steal import CpuTicks, read_cpu_ticks, stolen_share
+
 
 @dataclass
 class RequestRecord:
@@ -38,6 +40,10 @@ class PhaseRecord:
     started: float
     ended: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # Share of the machine's CPU time stolen by its hypervisor during the phase (None: unknown).
+    cpu_steal: float | None = None
+    # The machine's CPU ticks when the phase began (not in the report).
+    cpu_at_start: CpuTicks | None = field(default=None, repr=False, compare=False)
 
     @property
     def seconds(self) -> float:
@@ -50,9 +56,11 @@ class PhaseRecord:
 
 
 def close_phase(phases: list[PhaseRecord], now: float) -> None:
-    """End the last of ``phases`` at ``now`` if it is still open."""
+    """End the last of ``phases`` at ``now`` if it is still open; note its CPU steal."""
     if phases and phases[-1].ended is None:
-        phases[-1].ended = now
+        phase = phases[-1]
+        phase.ended = now
+        phase.cpu_steal = stolen_share(phase.cpu_at_start, read_cpu_ticks())
 
 
 def open_phase(
@@ -60,7 +68,9 @@ def open_phase(
 ) -> PhaseRecord:
     """End the open phase and append a new one starting at ``now``; return it."""
     close_phase(phases, now)
-    phase = PhaseRecord(name=name, kind=kind, release=release, started=now)
+    phase = PhaseRecord(
+        name=name, kind=kind, release=release, started=now, cpu_at_start=read_cpu_ticks()
+    )
     phases.append(phase)
     return phase
 

@@ -20,7 +20,7 @@ from typing import Any
 from django.template import Context, Engine
 
 from zerodowntime.rehearsal.orchestrator import RehearsalResult
-from zerodowntime.rehearsal.records import in_fault_window
+from zerodowntime.rehearsal.records import PhaseRecord, in_fault_window
 from zerodowntime.rehearsal.summary import PhaseStats, phase_stats
 from zerodowntime.rehearsal.verdict import Outcome, Targets, Verdict, judge
 
@@ -116,7 +116,7 @@ def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str
         "lowered_statements": result.lowered_statements,
         "lowered_in_cpu_group": result.lowered_in_cpu_group,
         "seconds": result.seconds,
-        "phases": [asdict(p) for p in result.phases],
+        "phases": [_phase_json(p) for p in result.phases],
         "summary": [s.as_dict() for s in stats],
         "integrity": [asdict(c) for c in result.checks],
         "background_migrations": [asdict(b) for b in result.background],
@@ -125,6 +125,14 @@ def to_json(result: RehearsalResult, verdict: Verdict | None = None) -> dict[str
         "faults": fault_rows(result),
         "requests": [dict(asdict(r), latency=round(r.latency, 6)) for r in result.records],
     }
+
+
+def _phase_json(phase: PhaseRecord) -> dict[str, Any]:
+    """Return a phase as JSON-ready data, its steal rounded and its start ticks left out."""
+    data = asdict(phase)
+    data.pop("cpu_at_start")
+    data["cpu_steal"] = None if phase.cpu_steal is None else round(phase.cpu_steal, 4)
+    return data
 
 
 class _Scale:
@@ -240,7 +248,7 @@ def _stats_rows(stats: list[PhaseStats]) -> list[list[str]]:
     return [
         [s.name, f"{s.seconds:.1f}", str(s.requests), str(s.failed), f"{s.p50 * 1000:.0f}",
          f"{s.p95 * 1000:.0f}", f"{s.p99 * 1000:.0f}", f"{s.max * 1000:.0f}",
-         f"{s.longest_lock_wait * 1000:.0f}"]
+         f"{s.longest_lock_wait * 1000:.0f}", s.steal_cell()]
         for s in stats
     ]  # fmt: skip
 

@@ -50,6 +50,8 @@ class PhaseStats:
     max: float
     longest_lock_wait: float
     lock_query: str
+    # Share of the machine's CPU time its hypervisor stole during the phase (None: unknown).
+    cpu_steal: float | None = None
     # Every latency of the phase, in order (not in the report's table: the requests are there).
     latencies: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
@@ -75,7 +77,12 @@ class PhaseStats:
             "max_ms": round(self.max * 1000, 1),
             "longest_lock_wait_ms": round(self.longest_lock_wait * 1000, 1),
             "lock_query": self.lock_query,
+            "cpu_steal_pct": steal_percent(self.cpu_steal),
         }
+
+    def steal_cell(self) -> str:
+        """Return the phase's CPU steal for a table cell ("" when unknown)."""
+        return "" if self.cpu_steal is None else f"{self.cpu_steal * 100:.1f}"
 
 
 @dataclass
@@ -91,7 +98,12 @@ class PhaseTally:
         self.failed += not record.ok
 
     def stats(
-        self, name: str, kind: str, seconds: float, locks: Sequence[LockSample]
+        self,
+        name: str,
+        kind: str,
+        seconds: float,
+        locks: Sequence[LockSample],
+        cpu_steal: float | None = None,
     ) -> PhaseStats:
         """Return the phase's numbers (its latencies sorted once)."""
         ordered = sorted(self.latencies)
@@ -108,8 +120,14 @@ class PhaseTally:
             max=ordered[-1] if ordered else 0.0,
             longest_lock_wait=longest.longest_wait if longest else 0.0,
             lock_query=longest.query if longest else "",
+            cpu_steal=cpu_steal,
             latencies=tuple(ordered),
         )
+
+
+def steal_percent(share: float | None) -> float | None:
+    """Return a steal share as a percentage with one decimal (None stays None)."""
+    return None if share is None else round(share * 100, 1)
 
 
 def _stats(
@@ -118,11 +136,21 @@ def _stats(
     seconds: float,
     records: Sequence[RequestRecord],
     locks: Sequence[LockSample],
+    cpu_steal: float | None,
 ) -> PhaseStats:
     tally = PhaseTally()
     for record in records:
         tally.add(record)
-    return tally.stats(name, kind, seconds, locks)
+    return tally.stats(name, kind, seconds, locks, cpu_steal)
+
+
+def _mean_steal(phases: Sequence[PhaseRecord]) -> float | None:
+    """Return the steal of ``phases`` together, weighted by their length (None if none known)."""
+    known = [p for p in phases if p.cpu_steal is not None and p.seconds > 0]
+    seconds = sum(p.seconds for p in known)
+    if not seconds:
+        return None
+    return sum((p.cpu_steal or 0.0) * p.seconds for p in known) / seconds
 
 
 def phase_stats(
@@ -140,6 +168,7 @@ def phase_stats(
                 phase.seconds,
                 [r for r in records if r.phase == phase.name],
                 [s for s in locks if phase.contains(s.at)],
+                phase.cpu_steal,
             )
         )
     judged = [p for p in phases if p.kind != WARM_UP]
@@ -153,18 +182,21 @@ def phase_stats(
             total,
             [r for r in records if r.phase in names],
             [s for s in locks if s.at >= start],
+            _mean_steal(judged),
         )
     )
     return rows
 
 
 PHASE_COLUMNS = ("phase", "s", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "max ms")
+# The columns after the latencies: the longest lock wait, and the CPU time the host stole.
+LAST_COLUMNS = ("lock wait ms", "steal %")
 
 
 def phase_line(row: PhaseStats | None = None) -> str:
     """Return one phase's numbers as a fixed-width line (the header line when ``row`` is None)."""
     cells = (
-        PHASE_COLUMNS + ("lock wait ms",)
+        PHASE_COLUMNS + LAST_COLUMNS
         if row is None
         else (
             row.name,
@@ -173,9 +205,14 @@ def phase_line(row: PhaseStats | None = None) -> str:
             str(row.failed),
             *(f"{v * 1000:.0f}" for v in (row.p50, row.p95, row.p99, row.max)),
             f"{row.longest_lock_wait * 1000:.0f}",
+            row.steal_cell(),
         )
     )
-    return f"{cells[0]:<22}" + "".join(f"{cell:>9}" for cell in cells[1:-1]) + f"{cells[-1]:>14}"
+    return (
+        f"{cells[0]:<22}"
+        + "".join(f"{cell:>9}" for cell in cells[1:-2])
+        + "".join(f"{cell:>14}" for cell in cells[-2:])
+    )
 
 
 def summary_table(stats: Sequence[PhaseStats], title: str = "Rehearsal") -> Table:
@@ -183,7 +220,8 @@ def summary_table(stats: Sequence[PhaseStats], title: str = "Rehearsal") -> Tabl
     table = Table(title=title, title_justify="left")
     for header in PHASE_COLUMNS:
         table.add_column(header, justify="left" if header == "phase" else "right")
-    table.add_column("lock wait ms", justify="right")
+    for header in LAST_COLUMNS:
+        table.add_column(header, justify="right")
     for row in stats:
         failed = Text(str(row.failed), style="bold red" if row.failed else "green")
         table.add_row(
@@ -196,6 +234,7 @@ def summary_table(stats: Sequence[PhaseStats], title: str = "Rehearsal") -> Tabl
             f"{row.p99 * 1000:.0f}",
             f"{row.max * 1000:.0f}",
             f"{row.longest_lock_wait * 1000:.0f}",
+            row.steal_cell(),
             end_section=row.kind in ("after", "baseline", WARM_UP),
         )
     return table
@@ -278,7 +317,7 @@ class LiveProgress:
             tally = self._tallies.pop(phase.name, PhaseTally())
             self._printed.add(phase.name)
         locks = [s for s in (self.probe.samples if self.probe else []) if phase.contains(s.at)]
-        row = tally.stats(phase.name, phase.kind, phase.seconds, locks)
+        row = tally.stats(phase.name, phase.kind, phase.seconds, locks, phase.cpu_steal)
         self.console.print(phase_line(row), markup=False, highlight=False)
 
     def phase(self, phase: PhaseRecord) -> None:

@@ -86,6 +86,7 @@ def test_html_is_self_contained_and_marks_failures_and_locks(tmp_path: Path) -> 
     assert [row["phase"] for row in data["summary"]] == [p[0] for p in PHASES] + ["total"]
     assert "server_url" not in data["config"]
     assert data["lowered_statements"] == ["3 × CREATE INDEX CONCURRENTLY product_slug"]
+    assert "<th>steal %</th>" in html and "cpu_at_start" not in data["phases"][0]
 
 
 def test_json_holds_the_targets_and_each_measurement(tmp_path: Path) -> None:

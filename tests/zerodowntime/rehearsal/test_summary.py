@@ -38,6 +38,22 @@ def test_phase_stats_split_requests_and_lock_waits_by_phase() -> None:
     assert stats["total"].requests == 12 and stats["total"].failed == 1
 
 
+def test_each_phase_keeps_its_cpu_steal_and_the_total_weighs_them_by_length() -> None:
+    phases = [
+        PhaseRecord("warm-up 1", "warm-up", "1", 0, 5, cpu_steal=0.5),
+        PhaseRecord("baseline 1", "baseline", "1", 5, 15, cpu_steal=0.02),
+        PhaseRecord("migrate 2", "migrate", "2", 15, 45, cpu_steal=0.1),
+        PhaseRecord("after 2", "after", "2", 45, 50),
+    ]
+    stats = {s.name: s for s in phase_stats(phases, [], [])}
+    assert stats["migrate 2"].cpu_steal == 0.1
+    assert stats["migrate 2"].as_dict()["cpu_steal_pct"] == 10.0
+    assert stats["after 2"].as_dict()["cpu_steal_pct"] is None
+    assert stats["after 2"].steal_cell() == ""
+    # 10 s at 2 % and 30 s at 10 %: 8 %; the warm-up and the unknown phase are left out.
+    assert stats["total"].as_dict()["cpu_steal_pct"] == 8.0
+
+
 def test_the_total_leaves_the_warm_up_out() -> None:
     phases = [
         PhaseRecord("warm-up 1", "warm-up", "1", 0, 5),

@@ -40,9 +40,19 @@ def test_a_slow_baseline_request_is_judged() -> None:
     assert verdict.headline == "FAILED: max latency"
 
 
-def _p99_of_migration(latencies: list[float]) -> TargetResult:
-    """Judge a migration phase of ``latencies`` after the baseline; return its p99 result."""
-    phases = [*PHASES, PhaseRecord("migrate 2", "migrate", "2", 15, 17)]
+def _p99_of_migration(
+    latencies: list[float], steal: tuple[float | None, float | None] = (None, None)
+) -> TargetResult:
+    """Judge a migration phase of ``latencies`` after the baseline; return its p99 result.
+
+    ``steal`` is the CPU steal of the baseline and of the migration.
+    """
+    warm_up, baseline = PHASES
+    phases = [
+        warm_up,
+        PhaseRecord(baseline.name, "baseline", "1", 5, 15, cpu_steal=steal[0]),
+        PhaseRecord("migrate 2", "migrate", "2", 15, 17, cpu_steal=steal[1]),
+    ]
     records = [_request("migrate 2", 15 + t / 100, s) for t, s in enumerate(latencies)]
     verdict = judge(phase_stats(phases, _baseline() + records, []), [], Targets())
     return next(r for r in verdict.results if r.name == "p99 of migrate 2")
@@ -63,3 +73,14 @@ def test_a_p99_just_over_its_limit_is_not_shown_as_on_it() -> None:
     result = _p99_of_migration([0.01] * 197 + [0.0408] * 3)
     assert not result.met
     assert result.measured.startswith("2.04× (41 ms; 3 of 200 requests over 40 ms")
+
+
+def test_a_missed_p99_says_how_much_cpu_the_host_stole_then_and_in_the_baseline() -> None:
+    slow = [0.01] * 197 + [0.3] * 3
+    missed = _p99_of_migration(slow, steal=(0.021, 0.143))
+    assert not missed.met
+    assert missed.measured.endswith("2 allowed; CPU steal 14.3 % (baseline 2.1 %))")
+    # Shown, never discounted; and only where both were measured and the target was missed.
+    assert _p99_of_migration(slow, steal=(None, 0.143)).measured.endswith("2 allowed)")
+    within = _p99_of_migration([0.01] * 200, steal=(0.021, 0.143))
+    assert within.met and "steal" not in within.measured
