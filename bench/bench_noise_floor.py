@@ -36,6 +36,7 @@ from pathlib import Path
 
 from benchlib import machine
 
+from zerodowntime.rehearsal.cpu_steal import read_cpu_ticks
 from zerodowntime.rehearsal.summary import percentile
 
 
@@ -82,13 +83,14 @@ def failure_share(
     return judged, failed, worst
 
 
-def rehearse(seconds: float, rows: int, rate: float) -> Path:
-    """Run the one-release rehearsal and return its report.json."""
-    folder = Path(tempfile.mkdtemp(prefix="zdt-noise-"))
+def rehearse(arguments: list[str]) -> Path:
+    """Run ``zdt rehearse`` with ``arguments`` while sampling the steal; return its report.json.
+
+    The samples go beside the report, as ``steal.json``.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="zdt-steal-"))
     zdt = Path(sys.executable).with_name("zdt")
-    first = "0.1.0"
-    command = [str(zdt), "rehearse", "--path", first, "--rows", str(rows), "--rate", str(rate)]
-    command += ["--phase-seconds", str(seconds), "--report-dir", str(folder)]
+    command = [str(zdt), "rehearse", *arguments, "--report-dir", str(folder)]
     print("$", " ".join(command[1:]), flush=True)
     stop, samples = threading.Event(), list[tuple[float, int, int]]()
     sampler = threading.Thread(target=sample_steal, args=(stop, samples))
@@ -106,8 +108,9 @@ def rehearse(seconds: float, rows: int, rate: float) -> Path:
 def sample_steal(stop: threading.Event, out: list[tuple[float, int, int]]) -> None:
     """Note (wall time, steal ticks, all ticks) of the CPUs each second until ``stop``."""
     while not stop.wait(1.0):
-        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        out.append((time.time(), values[7], sum(values[:8])))
+        ticks = read_cpu_ticks()
+        if ticks is not None:
+            out.append((time.time(), ticks.steal, ticks.total))
 
 
 def print_stretches(report: Path, requests: list[tuple[float, float]], slow: float) -> None:
@@ -147,7 +150,8 @@ def main() -> None:
     parser.add_argument("--ratio", type=float, default=2.0)
     args = parser.parse_args()
     print(machine())
-    report = args.report or rehearse(args.seconds, args.rows, args.rate)
+    one_release = ["--path", "0.1.0", "--rows", str(args.rows), "--rate", str(args.rate)]
+    report = args.report or rehearse([*one_release, "--phase-seconds", str(args.seconds)])
     requests = baseline_requests(report)
     span = requests[-1][0] - requests[0][0]
     whole = percentile([latency for _, latency in requests], 99) * 1000
