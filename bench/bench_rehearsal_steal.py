@@ -1,7 +1,7 @@
 """Where a rehearsal's slow requests fall: in the seconds the hypervisor steals CPU, or not.
 
     .venv/bin/python bench/bench_rehearsal_steal.py                  # the whole upgrade path
-    .venv/bin/python bench/bench_rehearsal_steal.py --rows 1000000 --rate 100
+    .venv/bin/python bench/bench_rehearsal_steal.py --rows 1000000 --rate 100 [--faults]
     .venv/bin/python bench/bench_rehearsal_steal.py --report <dir>/<run>/report.json
 
 Runs ``zdt rehearse`` while sampling the machine's steal time every second (as
@@ -54,11 +54,13 @@ def main() -> None:
     parser.add_argument("--report", type=Path, help="read this report.json (with steal.json)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--faults", action="store_true", help="rehearse with --faults")
     parser.add_argument("--stretch", type=float, default=5.0, help="seconds per stretch")
     parser.add_argument("--steal", type=float, default=0.05, help="share that counts as stolen")
     args = parser.parse_args()
     print(machine())
-    report = args.report or rehearse(["--rows", str(args.rows), "--rate", str(args.rate)])
+    arguments = ["--rows", str(args.rows), "--rate", str(args.rate)]
+    report = args.report or rehearse(arguments + (["--faults"] if args.faults else []))
     rows = stretches(report, args.stretch)
     for start, phase, sent, slow, steal in rows:
         print(f"  +{start:6.1f} s  {phase:<20} {slow:4d} of {sent:4d} slow, steal {steal:6.1%}")
