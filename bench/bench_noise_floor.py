@@ -25,18 +25,11 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
-import os
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from datetime import datetime
 from pathlib import Path
 
-from benchlib import machine
+from benchlib import machine, rehearse, steal_between
 
-from zerodowntime.rehearsal.cpu_steal import read_cpu_ticks
 from zerodowntime.rehearsal.summary import percentile
 
 
@@ -83,36 +76,6 @@ def failure_share(
     return judged, failed, worst
 
 
-def rehearse(arguments: list[str]) -> Path:
-    """Run ``zdt rehearse`` with ``arguments`` while sampling the steal; return its report.json.
-
-    The samples go beside the report, as ``steal.json``.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="zdt-steal-"))
-    zdt = Path(sys.executable).with_name("zdt")
-    command = [str(zdt), "rehearse", *arguments, "--report-dir", str(folder)]
-    print("$", " ".join(command[1:]), flush=True)
-    stop, samples = threading.Event(), list[tuple[float, int, int]]()
-    sampler = threading.Thread(target=sample_steal, args=(stop, samples))
-    sampler.start()
-    try:
-        subprocess.run(command, check=False, env=dict(os.environ))
-    finally:
-        stop.set()
-        sampler.join()
-    report = next(folder.glob("*/report.json"))
-    (report.parent / "steal.json").write_text(json.dumps(samples))
-    return report
-
-
-def sample_steal(stop: threading.Event, out: list[tuple[float, int, int]]) -> None:
-    """Note (wall time, steal ticks, all ticks) of the CPUs each second until ``stop``."""
-    while not stop.wait(1.0):
-        ticks = read_cpu_ticks()
-        if ticks is not None:
-            out.append((time.time(), ticks.steal, ticks.total))
-
-
 def print_stretches(report: Path, requests: list[tuple[float, float]], slow: float) -> None:
     """Print each 10-s stretch: its requests over ``slow`` seconds and the steal of its seconds."""
     steal_file = report.parent / "steal.json"
@@ -123,13 +86,7 @@ def print_stretches(report: Path, requests: list[tuple[float, float]], slow: flo
     first = requests[0][0]
     print(f"10-s stretches: requests over {slow * 1000:.1f} ms, steal of the machine's CPU time")
     for start in range(0, int(requests[-1][0] - first), 10):
-        low, high = began + first + start, began + first + start + 10
-        inside = [s for s in samples if low <= s[0] <= high]
-        steal = (
-            (inside[-1][1] - inside[0][1]) / max(1, inside[-1][2] - inside[0][2])
-            if len(inside) > 1
-            else 0.0
-        )
+        steal = steal_between(samples, began + first + start, began + first + start + 10)
         count = sum(
             1
             for at, latency in requests

@@ -4,8 +4,8 @@
     .venv/bin/python bench/bench_rehearsal_steal.py --rows 1000000 --rate 100 [--faults]
     .venv/bin/python bench/bench_rehearsal_steal.py --report <dir>/<run>/report.json
 
-Runs ``zdt rehearse`` while sampling the machine's steal time every second (as
-``bench_noise_floor.py`` does), cuts the run into stretches of ``--stretch`` seconds and prints
+Runs ``zdt rehearse`` while sampling the machine's steal time every second (``benchlib.rehearse``,
+as ``bench_noise_floor.py`` does), cuts the run into stretches of ``--stretch`` seconds and prints
 each with its phase, its requests over twice the baseline's p99 and its steal; then the share
 of slow requests in the stretches at or over ``--steal`` (5 %) and in the others.
 """
@@ -17,8 +17,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bench_noise_floor import rehearse
-from benchlib import machine
+from benchlib import machine, rehearse, steal_between
 
 
 def stretches(report: Path, seconds: float) -> list[tuple[float, str, int, int, float]]:
@@ -33,10 +32,7 @@ def stretches(report: Path, seconds: float) -> list[tuple[float, str, int, int, 
     rows = []
     start = first
     while start + seconds <= last:
-        inside = [s for s in samples if began + start <= s[0] <= began + start + seconds]
-        steal = 0.0
-        if len(inside) > 1:
-            steal = (inside[-1][1] - inside[0][1]) / max(1, inside[-1][2] - inside[0][2])
+        steal = steal_between(samples, began + start, began + start + seconds)
         sent = [r for r in answered if start <= r["scheduled"] < start + seconds]
         middle = start + seconds / 2
         phase = next(

@@ -1,11 +1,14 @@
-"""What the benchmarks share: their servers and a description of the machine."""
+"""What the benchmarks share: their servers, a rehearsal with its steal sampled, the machine."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -15,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+from zerodowntime.rehearsal.cpu_steal import CpuTicks, read_cpu_ticks, stolen_share
 
 
 @contextmanager
@@ -71,6 +76,45 @@ def wal_position(conn: psycopg.Connection[tuple[object, ...]]) -> int:
     """Return the server's WAL insert position, in bytes."""
     row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'").fetchone()
     return int(str(row[0])) if row else 0
+
+
+def rehearse(arguments: list[str]) -> Path:
+    """Run ``zdt rehearse`` with ``arguments`` while sampling the steal; return its report.json.
+
+    The samples go beside the report, as ``steal.json``.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="zdt-steal-"))
+    zdt = Path(sys.executable).with_name("zdt")
+    command = [str(zdt), "rehearse", *arguments, "--report-dir", str(folder)]
+    print("$", " ".join(command[1:]), flush=True)
+    stop, samples = threading.Event(), list[tuple[float, int, int]]()
+    sampler = threading.Thread(target=sample_steal, args=(stop, samples))
+    sampler.start()
+    try:
+        subprocess.run(command, check=False, env=dict(os.environ))
+    finally:
+        stop.set()
+        sampler.join()
+    report = next(folder.glob("*/report.json"))
+    (report.parent / "steal.json").write_text(json.dumps(samples))
+    return report
+
+
+def sample_steal(stop: threading.Event, out: list[tuple[float, int, int]]) -> None:
+    """Note (wall time, steal ticks, all ticks) of the CPUs each second until ``stop``."""
+    while not stop.wait(1.0):
+        ticks = read_cpu_ticks()
+        if ticks is not None:
+            out.append((time.time(), ticks.steal, ticks.total))
+
+
+def steal_between(samples: list[list[float]], low: float, high: float) -> float:
+    """Return the steal share of the samples (wall time, steal, all) in [low, high] (0: too few)."""
+    inside = [s for s in samples if low <= s[0] <= high]
+    if len(inside) < 2:
+        return 0.0
+    first, last = (CpuTicks(int(s[1]), int(s[2])) for s in (inside[0], inside[-1]))
+    return stolen_share(first, last) or 0.0
 
 
 def machine() -> str:

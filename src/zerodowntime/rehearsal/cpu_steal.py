@@ -2,9 +2,9 @@
 
 On a virtual machine, ``/proc/stat`` counts as *steal* the time a virtual CPU was ready to run
 but the host ran something else (proc(5)). A rehearsal's latencies on a shared host move with
-it: in a run with no upgrade at all, the seconds with 10–22 % steal held nearly every slow
-request (docs/BENCHMARKS.md, "Tenth pass"). Each phase records its steal so that a reader, and
-the verdict's text, can tell the machine's noise from the upgrade's cost.
+it: in a run with no upgrade at all, the stretches with many slow requests were those with
+10–18 % steal (docs/BENCHMARKS.md, "Tenth pass"). Each phase records its steal so that a
+reader, and the verdict's text, can tell the machine's noise from the upgrade's cost.
 """
 
 from __future__ import annotations

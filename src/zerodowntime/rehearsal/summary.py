@@ -77,7 +77,7 @@ class PhaseStats:
             "max_ms": round(self.max * 1000, 1),
             "longest_lock_wait_ms": round(self.longest_lock_wait * 1000, 1),
             "lock_query": self.lock_query,
-            "cpu_steal_pct": steal_percent(self.cpu_steal),
+            "cpu_steal_pct": None if self.cpu_steal is None else round(self.cpu_steal * 100, 1),
         }
 
     def steal_cell(self) -> str:
@@ -123,11 +123,6 @@ class PhaseTally:
             cpu_steal=cpu_steal,
             latencies=tuple(ordered),
         )
-
-
-def steal_percent(share: float | None) -> float | None:
-    """Return a steal share as a percentage with one decimal (None stays None)."""
-    return None if share is None else round(share * 100, 1)
 
 
 def _stats(
