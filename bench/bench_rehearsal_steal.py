@@ -7,7 +7,9 @@
 Runs ``zdt rehearse`` while sampling the machine's steal time every second (``benchlib.rehearse``,
 as ``bench_noise_floor.py`` does), cuts the run into stretches of ``--stretch`` seconds and prints
 each with its phase, its requests over twice the baseline's p99 and its steal; then the share
-of slow requests in the stretches at or over ``--steal`` (5 %) and in the others.
+of slow requests in the stretches at or over ``--steal`` (5 %) and in the others. Last, each
+judged phase as the verdict judges it (outside fault windows) beside the same phase judged on
+its stretches under ``--steal`` alone: what the verdict would say if stolen time were left out.
 """
 
 from __future__ import annotations
@@ -16,15 +18,28 @@ import argparse
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from benchlib import machine, rehearse, steal_between
+
+from zerodowntime.rehearsal.records import FaultRecord, RequestRecord, in_fault_window
+from zerodowntime.rehearsal.summary import percentile
+from zerodowntime.rehearsal.verdict import JUDGED_KINDS
+
+REQUEST_FIELDS = set(RequestRecord.__dataclass_fields__)
+FAULT_FIELDS = set(FaultRecord.__dataclass_fields__)
+
+
+def load(report: Path) -> tuple[dict[str, Any], list[list[float]], float]:
+    """Return the report's data, the steal samples beside it, and the run's start (epoch s)."""
+    data = json.loads(report.read_text())
+    samples = json.loads((report.parent / "steal.json").read_text())
+    return data, samples, datetime.fromisoformat(data["started_at"]).timestamp()
 
 
 def stretches(report: Path, seconds: float) -> list[tuple[float, str, int, int, float]]:
     """Return (start, phase, requests, slow requests, steal) of each stretch of the run."""
-    data = json.loads(report.read_text())
-    samples = json.loads((report.parent / "steal.json").read_text())
-    began = datetime.fromisoformat(data["started_at"]).timestamp()
+    data, samples, began = load(report)
     baseline = next(row for row in data["summary"] if row["kind"] == "baseline")
     slow = 2 * baseline["p99_ms"] / 1000
     answered = [r for r in data["requests"] if r["ok"]]
@@ -44,8 +59,47 @@ def stretches(report: Path, seconds: float) -> list[tuple[float, str, int, int, 
     return rows
 
 
+def judged_without_steal(
+    report: Path, seconds: float, limit: float
+) -> list[tuple[str, int, float, int, float]]:
+    """Return (phase, requests, p99, requests under ``limit`` steal, their p99) of judged phases.
+
+    The requests are those the verdict judges: every one of the phase (failed ones too) outside
+    the faults' windows. A request's steal is that of its stretch (as ``stretches`` cuts them).
+    """
+    data, samples, began = load(report)
+    faults = [
+        FaultRecord(**{k: v for k, v in f.items() if k in FAULT_FIELDS}) for f in data["faults"]
+    ]
+    records = [
+        RequestRecord(**{k: v for k, v in r.items() if k in REQUEST_FIELDS})
+        for r in data["requests"]
+    ]
+    first = min(r.scheduled for r in records if r.ok)
+    steal: dict[int, float] = {}
+
+    def stolen(record: RequestRecord) -> float:
+        index = int((record.scheduled - first) // seconds)
+        if index not in steal:
+            low = began + first + index * seconds
+            steal[index] = steal_between(samples, low, low + seconds)
+        return steal[index]
+
+    rows = []
+    for phase in data["phases"]:
+        if phase["kind"] not in (*JUDGED_KINDS, "baseline"):
+            continue
+        judged = [r for r in records if r.phase == phase["name"] and not in_fault_window(r, faults)]
+        calm = [r.latency for r in judged if stolen(r) < limit]
+        every = [r.latency for r in judged]
+        rows.append(
+            (phase["name"], len(every), percentile(every, 99), len(calm), percentile(calm, 99))
+        )
+    return rows
+
+
 def main() -> None:
-    """Run (or read) a rehearsal and print its stretches and the two shares."""
+    """Run (or read) a rehearsal; print its stretches, the two shares and its judged phases."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", type=Path, help="read this report.json (with steal.json)")
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -67,6 +121,13 @@ def main() -> None:
         sent, slow = sum(r[2] for r in group), sum(r[3] for r in group)
         share = slow / sent * 1000 if sent else 0.0
         print(f"{label}: {len(group)} stretches, {slow} of {sent} requests slow ({share:.1f} ‰)")
+    phases = judged_without_steal(report, args.stretch, args.steal)
+    baseline = phases[0][2]
+    print(f"each judged phase, and judged on its stretches under {args.steal:.0%} steal alone:")
+    for name, sent, p99, calm, calm_p99 in phases:
+        whole = f"{sent:6d} requests, p99 {p99 * 1000:5.1f} ms ({p99 / baseline:4.2f}×)"
+        under = f"{calm:6d} requests, p99 {calm_p99 * 1000:5.1f} ms ({calm_p99 / baseline:4.2f}×)"
+        print(f"  {name:<20} {whole}   under: {under if calm else '     none'}")
 
 
 if __name__ == "__main__":
