@@ -81,9 +81,7 @@ def services_for_command(*, keep: bool = False) -> Iterator[ServiceUrls | None]:
     """
     configured = resolve_urls()
     started_here = (
-        wants_embedded()
-        and (configured is None or configured.embedded)
-        and not embedded_running()
+        wants_embedded() and (configured is None or configured.embedded) and not embedded_running()
     )
     urls = ensure_services()
     try:

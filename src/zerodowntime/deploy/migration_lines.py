@@ -67,9 +67,11 @@ def summarize(
             if statement.is_setting:
                 continue
             for relation, lock in statement.locks.items():
-                hold = finished_at - record.started_at if record.in_transaction else (
-                    record.run_seconds
-                )
+                # In a transaction the lock is held until the commit, else for the statement.
+                if record.in_transaction:
+                    hold = finished_at - record.started_at
+                else:
+                    hold = record.run_seconds
                 if (lock, hold) > (strongest, held):
                     strongest, table, held = lock, relation.name, max(hold, 0.0)
     description = _short("; ".join(descriptions) or "nothing")
