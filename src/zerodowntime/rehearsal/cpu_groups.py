@@ -188,6 +188,42 @@ def processes_of_group(group: int) -> list[int]:
     return found
 
 
+# The shared groups are named ``zdt-deployment-work-<share>-<pid of the rehearsal>``.
+SHARED_PREFIX = "zdt-deployment-work-"
+
+
+def remove_abandoned_groups(mount: Path) -> list[Path]:
+    """Remove the empty shared groups whose rehearsal is gone; return those removed.
+
+    A rehearsal killed before its cleanup leaves its groups behind. One that still holds a
+    process is left as it is (the kernel removes only an empty cgroup), and logged.
+    """
+    removed = []
+    for directory in sorted(mount.glob(f"{SHARED_PREFIX}*")):
+        owner = directory.name.rsplit("-", 1)[-1]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        try:
+            directory.rmdir()
+        except OSError as error:
+            logger.warning("left %s, whose rehearsal is gone: %s", directory, error.strerror)
+            continue
+        removed.append(directory)
+    if removed:
+        logger.info("removed CPU groups of rehearsals that are gone: %s", removed)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Shared:
     """This process's groups, one per share, made on first use (until removed)."""
 
@@ -198,10 +234,14 @@ class _Shared:
 def shared_group(share: CpuShare) -> CpuGroup | None:
     """Return this process's group of ``share`` (a rehearsal's processes and database work).
 
-    ``None`` where it can't be made (the reason is logged once).
+    ``None`` where it can't be made (the reason is logged once). Making one first removes the
+    groups that killed rehearsals left behind (:func:`remove_abandoned_groups`).
     """
     if share not in _Shared.groups and share not in _Shared.unavailable:
-        made, why = CpuGroup.create(f"zdt-deployment-work-{share.value}-{os.getpid()}", share)
+        hierarchy = find_cpu_hierarchy()
+        if hierarchy is not None:
+            remove_abandoned_groups(hierarchy.mount)
+        made, why = CpuGroup.create(f"{SHARED_PREFIX}{share.value}-{os.getpid()}", share)
         if made is not None:
             _Shared.groups[share] = made
         else:

@@ -13,11 +13,15 @@ import pytest
 
 from tests.zerodowntime.rehearsal.conftest import cpu_seconds
 from zerodowntime.rehearsal.cpu_groups import (
+    SHARED_PREFIX,
     CpuGroup,
     CpuHierarchy,
     CpuShare,
     find_cpu_hierarchy,
     processes_of_group,
+    remove_abandoned_groups,
+    remove_shared_groups,
+    shared_group,
 )
 
 V1 = (
@@ -151,3 +155,64 @@ def test_a_busy_process_in_the_low_group_keeps_the_share_of_niceness_10(
     """110 against 1024: about a tenth, so that a backend there never waits long for a CPU
     while it holds a lock that commits wait for (an idle one would: its share is nothing)."""
     assert 0.05 < share_of_a_busy_loop_in(low_group) < 0.2
+
+
+def gone_pid() -> int:
+    """Return the pid of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.fixture
+def writable_mount() -> Iterator[Path]:
+    """The CPU hierarchy's top, where this test may make and remove groups."""
+    hierarchy = find_cpu_hierarchy()
+    probe = None if hierarchy is None else hierarchy.mount / f"zdt-test-probe-{os.getpid()}"
+    try:
+        assert probe is not None
+        probe.mkdir()
+        probe.rmdir()
+    except (AssertionError, OSError):
+        pytest.skip("no CPU hierarchy this test may change")
+    yield probe.parent
+
+
+def test_the_groups_of_a_gone_rehearsal_are_removed_and_the_others_kept(
+    writable_mount: Path,
+) -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    top = writable_mount / "cgroup.procs"
+    abandoned = writable_mount / f"{SHARED_PREFIX}idle-{gone_pid()}"
+    occupied = writable_mount / f"{SHARED_PREFIX}low-{gone_pid()}"
+    running = writable_mount / f"{SHARED_PREFIX}idle-{sleeper.pid}"
+    try:
+        for directory in (abandoned, occupied, running):
+            directory.mkdir()
+        (occupied / "cgroup.procs").write_text(str(sleeper.pid))
+        remove_abandoned_groups(writable_mount)
+        assert not abandoned.exists()
+        assert occupied.exists()  # a process is still in it
+        assert running.exists()  # its rehearsal is alive
+    finally:
+        top.write_text(str(sleeper.pid))
+        sleeper.kill()
+        sleeper.wait()
+        for directory in (abandoned, occupied, running):
+            if directory.exists():
+                directory.rmdir()
+
+
+def test_making_a_shared_group_first_removes_the_abandoned_ones(writable_mount: Path) -> None:
+    abandoned = writable_mount / f"{SHARED_PREFIX}low-{gone_pid()}"
+    abandoned.mkdir()
+    remove_shared_groups()
+    try:
+        made = shared_group(CpuShare.LOW)
+        assert made is not None
+        assert made.directory.name == f"{SHARED_PREFIX}low-{os.getpid()}"
+        assert not abandoned.exists()
+    finally:
+        remove_shared_groups()
+        if abandoned.exists():
+            abandoned.rmdir()
