@@ -8,14 +8,17 @@ Runs ``zdt rehearse`` while sampling the machine's steal time every second (``be
 as ``bench_noise_floor.py`` does), cuts the run into stretches of ``--stretch`` seconds and prints
 each with its phase, its requests over twice the baseline's p99 and its steal; then the share
 of slow requests in the stretches at or over ``--steal`` (5 %) and in the others. Last, each
-judged phase as the verdict judges it (outside fault windows) beside the same phase judged on
-its stretches under ``--steal`` alone: what the verdict would say if stolen time were left out.
+judged phase as the verdict judges it (outside fault windows), beside the same phase judged on
+its stretches under ``--steal`` alone, and against the quiet phase before it (the baseline, or
+the ``after`` phase of the upgrade before): what the verdict would say if stolen time were left
+out, or if the baseline were taken again before each upgrade.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,9 @@ from benchlib import machine, rehearse, steal_between
 from zerodowntime.rehearsal.records import FaultRecord, RequestRecord, in_fault_window
 from zerodowntime.rehearsal.summary import percentile
 from zerodowntime.rehearsal.verdict import JUDGED_KINDS
+
+# The phases with no upgrade work: the baseline, and the one after each upgrade's roll.
+QUIET_KINDS = ("baseline", "after")
 
 REQUEST_FIELDS = set(RequestRecord.__dataclass_fields__)
 FAULT_FIELDS = set(FaultRecord.__dataclass_fields__)
@@ -59,13 +65,30 @@ def stretches(report: Path, seconds: float) -> list[tuple[float, str, int, int, 
     return rows
 
 
-def judged_without_steal(
-    report: Path, seconds: float, limit: float
-) -> list[tuple[str, int, float, int, float]]:
-    """Return (phase, requests, p99, requests under ``limit`` steal, their p99) of judged phases.
+@dataclass(frozen=True)
+class JudgedPhase:
+    """A phase's p99 as the verdict takes it, on its calm stretches, and its quiet reference.
+
+    ``reference`` is the p99 of the last quiet phase before it (the baseline, or the ``after``
+    phase of the upgrade before): a baseline taken again before each upgrade.
+    """
+
+    name: str
+    kind: str
+    requests: int
+    p99: float
+    calm_requests: int
+    calm_p99: float
+    reference: str
+    reference_p99: float
+
+
+def judged_phases(report: Path, seconds: float, limit: float) -> list[JudgedPhase]:
+    """Return the baseline, each judged phase and each ``after`` phase of the run, in order.
 
     The requests are those the verdict judges: every one of the phase (failed ones too) outside
-    the faults' windows. A request's steal is that of its stretch (as ``stretches`` cuts them).
+    the faults' windows. A request's steal is that of its stretch (as ``stretches`` cuts them);
+    the calm ones are those under ``limit``.
     """
     data, samples, began = load(report)
     faults = [
@@ -85,16 +108,28 @@ def judged_without_steal(
             steal[index] = steal_between(samples, low, low + seconds)
         return steal[index]
 
-    rows = []
+    rows: list[JudgedPhase] = []
+    reference, reference_p99 = "", 0.0
     for phase in data["phases"]:
-        if phase["kind"] not in (*JUDGED_KINDS, "baseline"):
+        if phase["kind"] not in (*JUDGED_KINDS, *QUIET_KINDS):
             continue
         judged = [r for r in records if r.phase == phase["name"] and not in_fault_window(r, faults)]
         calm = [r.latency for r in judged if stolen(r) < limit]
-        every = [r.latency for r in judged]
+        p99 = percentile([r.latency for r in judged], 99)
         rows.append(
-            (phase["name"], len(every), percentile(every, 99), len(calm), percentile(calm, 99))
+            JudgedPhase(
+                phase["name"],
+                phase["kind"],
+                len(judged),
+                p99,
+                len(calm),
+                percentile(calm, 99),
+                reference or phase["name"],
+                reference_p99 or p99,
+            )
         )
+        if phase["kind"] in QUIET_KINDS:
+            reference, reference_p99 = phase["name"], p99
     return rows
 
 
@@ -121,13 +156,27 @@ def main() -> None:
         sent, slow = sum(r[2] for r in group), sum(r[3] for r in group)
         share = slow / sent * 1000 if sent else 0.0
         print(f"{label}: {len(group)} stretches, {slow} of {sent} requests slow ({share:.1f} ‰)")
-    phases = judged_without_steal(report, args.stretch, args.steal)
-    baseline = phases[0][2]
-    print(f"each judged phase, and judged on its stretches under {args.steal:.0%} steal alone:")
-    for name, sent, p99, calm, calm_p99 in phases:
-        whole = f"{sent:6d} requests, p99 {p99 * 1000:5.1f} ms ({p99 / baseline:4.2f}×)"
-        under = f"{calm:6d} requests, p99 {calm_p99 * 1000:5.1f} ms ({calm_p99 / baseline:4.2f}×)"
-        print(f"  {name:<20} {whole}   under: {under if calm else '     none'}")
+    phases = judged_phases(report, args.stretch, args.steal)
+    baseline = phases[0].p99
+    print(
+        f"each judged phase: against the baseline, on its stretches under {args.steal:.0%} steal"
+        " alone, and against the quiet phase before it (the baseline taken again):"
+    )
+    for row in phases:
+        if row.kind not in JUDGED_KINDS:
+            print(f"  {row.name:<20} {row.requests:6d} requests, p99 {row.p99 * 1000:5.1f} ms")
+            continue
+        whole = (
+            f"{row.requests:6d} requests, p99 {row.p99 * 1000:5.1f} ms ({row.p99 / baseline:4.2f}×)"
+        )
+        calm = (
+            f"{row.calm_requests:6d}, p99 {row.calm_p99 * 1000:5.1f} ms"
+            f" ({row.calm_p99 / baseline:4.2f}×)"
+            if row.calm_requests
+            else "  none"
+        )
+        again = f"{row.p99 / row.reference_p99:4.2f}× {row.reference}"
+        print(f"  {row.name:<20} {whole}   calm: {calm}   {again}")
 
 
 if __name__ == "__main__":
