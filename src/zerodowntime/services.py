@@ -21,7 +21,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from zerodowntime import conf
-from zerodowntime.subprocesses import CommandFailed, run
+from zerodowntime.subprocesses import CommandFailed, process_exists, run
 from zerodowntime.waiting import WaitTimeout, wait_until
 
 DATABASE_NAME = "zdt"
@@ -127,15 +127,6 @@ def _accepts(port: int) -> bool:
     """Return True when something accepts connections on 127.0.0.1:``port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _exited(pid: int) -> bool:
-    """Return True when no process ``pid`` exists any more."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def _wait_for_port(port: int, timeout: float, what: str) -> None:
@@ -378,7 +369,12 @@ class EmbeddedRedis:
             return
         os.kill(pid, signal.SIGTERM)
         try:
-            wait_until(lambda: _exited(pid), timeout=10, interval=0.05, what="Redis did not exit")
+            wait_until(
+                lambda: not process_exists(pid),
+                timeout=10,
+                interval=0.05,
+                what="Redis did not exit",
+            )
         except WaitTimeout:
             os.kill(pid, signal.SIGKILL)
 

@@ -11,6 +11,17 @@ ZDT = (sys.executable, "-c", "from zerodowntime.cli import main; main()")
 TAIL_LINES = 15
 
 
+def process_exists(pid: int) -> bool:
+    """Return True while a process ``pid`` exists (one of another user's too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def zdt_command(*args: str) -> list[str]:
     """Return the command that runs ``zdt ARGS`` with this interpreter (no console script)."""
     return [*ZDT, *args]

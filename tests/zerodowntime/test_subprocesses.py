@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from zerodowntime.subprocesses import CommandFailed, finish, run, zdt_command
+from zerodowntime.subprocesses import CommandFailed, finish, process_exists, run, zdt_command
 
 PRINT_AND_FAIL = (
     "import sys; print('out'); "
@@ -56,3 +56,23 @@ def test_zdt_command_runs_the_toolkit_cli_with_this_interpreter() -> None:
     result = run(zdt_command("--help"))
     assert zdt_command("x")[0] == sys.executable
     assert "Usage:" in result.stdout and "rehearse" in result.stdout
+
+
+def test_process_exists_while_it_runs_and_not_once_it_is_reaped() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert process_exists(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+    assert not process_exists(process.pid)
+
+
+def test_a_process_of_another_user_exists_though_it_may_not_be_signalled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(pid: int, signal: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.kill", refused)
+    assert process_exists(12345)

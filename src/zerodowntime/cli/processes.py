@@ -19,6 +19,7 @@ from zerodowntime.project import (
     setup_django,
 )
 from zerodowntime.services import state_dir
+from zerodowntime.subprocesses import process_exists
 
 # gunicorn worker classes `zdt serve` offers (docs/deploying.md, "Slow clients").
 WORKER_CLASSES = ("gthread", "asgi")
@@ -236,19 +237,9 @@ def _remove_schedules(*, pid: int | None = None, exited_only: bool = False) -> N
         owner = path.name.removeprefix("celerybeat-schedule-").split(".")[0]
         if not owner.isdigit() or (pid is not None and int(owner) != pid):
             continue
-        if exited_only and _alive(int(owner)):
+        if exited_only and process_exists(int(owner)):
             continue
         path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _work(release: str | None, concurrency: int, beat: bool, schedule: Path) -> None:

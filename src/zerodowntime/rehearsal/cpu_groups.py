@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from zerodowntime.subprocesses import process_exists
+
 logger = logging.getLogger("zerodowntime.rehearsal")
 
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -201,7 +203,7 @@ def remove_abandoned_groups(mount: Path) -> list[Path]:
     removed = []
     for directory in sorted(mount.glob(f"{SHARED_PREFIX}*")):
         owner = directory.name.rsplit("-", 1)[-1]
-        if not owner.isdigit() or _alive(int(owner)):
+        if not owner.isdigit() or process_exists(int(owner)):
             continue
         try:
             directory.rmdir()
@@ -212,16 +214,6 @@ def remove_abandoned_groups(mount: Path) -> list[Path]:
     if removed:
         logger.info("removed CPU groups of rehearsals that are gone: %s", removed)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Shared:
