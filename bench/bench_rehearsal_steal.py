@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,32 +36,53 @@ REQUEST_FIELDS = set(RequestRecord.__dataclass_fields__)
 FAULT_FIELDS = set(FaultRecord.__dataclass_fields__)
 
 
-def load(report: Path) -> tuple[dict[str, Any], list[list[float]], float]:
-    """Return the report's data, the steal samples beside it, and the run's start (epoch s)."""
-    data = json.loads(report.read_text())
-    samples = json.loads((report.parent / "steal.json").read_text())
-    return data, samples, datetime.fromisoformat(data["started_at"]).timestamp()
+@dataclass
+class Run:
+    """A rehearsal's report and the steal samples beside it, read once."""
+
+    data: dict[str, Any]
+    samples: list[list[float]]
+    began: float  # the run's start, epoch seconds
+    first: float  # when the first answered request was scheduled, seconds into the run
+    _steal: dict[tuple[int, float], float] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, report: Path) -> Run:
+        """Read ``report`` and its ``steal.json``."""
+        data = json.loads(report.read_text())
+        samples = json.loads((report.parent / "steal.json").read_text())
+        began = datetime.fromisoformat(data["started_at"]).timestamp()
+        first = min(r["scheduled"] for r in data["requests"] if r["ok"])
+        return cls(data, samples, began, first)
+
+    def stretch_steal(self, index: int, seconds: float) -> float:
+        """Return the steal of stretch ``index`` (stretches of ``seconds`` from ``first``)."""
+        key = (index, seconds)
+        if key not in self._steal:
+            low = self.began + self.first + index * seconds
+            self._steal[key] = steal_between(self.samples, low, low + seconds)
+        return self._steal[key]
 
 
-def stretches(report: Path, seconds: float) -> list[tuple[float, str, int, int, float]]:
+def stretches(run: Run, seconds: float) -> list[tuple[float, str, int, int, float]]:
     """Return (start, phase, requests, slow requests, steal) of each stretch of the run."""
-    data, samples, began = load(report)
+    data = run.data
     baseline = next(row for row in data["summary"] if row["kind"] == "baseline")
     slow = 2 * baseline["p99_ms"] / 1000
     answered = [r for r in data["requests"] if r["ok"]]
-    first, last = min(r["scheduled"] for r in answered), max(r["scheduled"] for r in answered)
+    last = max(r["scheduled"] for r in answered)
     rows = []
-    start = first
+    index, start = 0, run.first
     while start + seconds <= last:
-        steal = steal_between(samples, began + start, began + start + seconds)
         sent = [r for r in answered if start <= r["scheduled"] < start + seconds]
         middle = start + seconds / 2
         phase = next(
             (p["name"] for p in data["phases"] if p["started"] <= middle <= (p["ended"] or 1e9)),
             "",
         )
+        steal = run.stretch_steal(index, seconds)
         rows.append((start, phase, len(sent), sum(r["latency"] > slow for r in sent), steal))
-        start += seconds
+        index, start = index + 1, start + seconds
     return rows
 
 
@@ -83,14 +104,14 @@ class JudgedPhase:
     reference_p99: float
 
 
-def judged_phases(report: Path, seconds: float, limit: float) -> list[JudgedPhase]:
+def judged_phases(run: Run, seconds: float, limit: float) -> list[JudgedPhase]:
     """Return the baseline, each judged phase and each ``after`` phase of the run, in order.
 
     The requests are those the verdict judges: every one of the phase (failed ones too) outside
     the faults' windows. A request's steal is that of its stretch (as ``stretches`` cuts them);
     the calm ones are those under ``limit``.
     """
-    data, samples, began = load(report)
+    data = run.data
     faults = [
         FaultRecord(**{k: v for k, v in f.items() if k in FAULT_FIELDS}) for f in data["faults"]
     ]
@@ -98,15 +119,9 @@ def judged_phases(report: Path, seconds: float, limit: float) -> list[JudgedPhas
         RequestRecord(**{k: v for k, v in r.items() if k in REQUEST_FIELDS})
         for r in data["requests"]
     ]
-    first = min(r.scheduled for r in records if r.ok)
-    steal: dict[int, float] = {}
 
     def stolen(record: RequestRecord) -> float:
-        index = int((record.scheduled - first) // seconds)
-        if index not in steal:
-            low = began + first + index * seconds
-            steal[index] = steal_between(samples, low, low + seconds)
-        return steal[index]
+        return run.stretch_steal(int((record.scheduled - run.first) // seconds), seconds)
 
     rows: list[JudgedPhase] = []
     reference, reference_p99 = "", 0.0
@@ -146,7 +161,8 @@ def main() -> None:
     print(machine())
     arguments = ["--rows", str(args.rows), "--rate", str(args.rate)]
     report = args.report or rehearse(arguments + (["--faults"] if args.faults else []))
-    rows = stretches(report, args.stretch)
+    run = Run.read(report)
+    rows = stretches(run, args.stretch)
     for start, phase, sent, slow, steal in rows:
         print(f"  +{start:6.1f} s  {phase:<20} {slow:4d} of {sent:4d} slow, steal {steal:6.1%}")
     for label, group in (
@@ -156,7 +172,7 @@ def main() -> None:
         sent, slow = sum(r[2] for r in group), sum(r[3] for r in group)
         share = slow / sent * 1000 if sent else 0.0
         print(f"{label}: {len(group)} stretches, {slow} of {sent} requests slow ({share:.1f} ‰)")
-    phases = judged_phases(report, args.stretch, args.steal)
+    phases = judged_phases(run, args.stretch, args.steal)
     baseline = phases[0].p99
     print(
         f"each judged phase: against the baseline, on its stretches under {args.steal:.0%} steal"
